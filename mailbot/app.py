@@ -1,0 +1,49 @@
+"""The handful of long-lived objects every loop needs, passed in explicitly."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from mailbot.config import Settings
+from mailbot.db import make_engine, make_sessionmaker, utcnow
+from mailbot.render import TemplateRenderer
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    renderer: TemplateRenderer
+    secret: bytes
+    instance_id: str
+    clock: Callable[[], datetime] = field(default=utcnow)
+
+    @property
+    def loop_marker(self) -> str:
+        # Stamped on every mail we send; seeing it on inbound mail means a loop.
+        return f"{self.settings.instance_name}@{self.settings.domain}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+
+def build_app(settings: Settings, clock: Callable[[], datetime] = utcnow) -> App:
+    engine = make_engine(settings.database_url)
+    return App(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        renderer=TemplateRenderer(settings.template_dir),
+        secret=settings.resolved_secret(),
+        instance_id=f"{socket.gethostname()}:{os.getpid()}",
+        clock=clock,
+    )

@@ -1,0 +1,182 @@
+"""The ``mailbot`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+
+from mailbot.config import DEFAULT_CONFIG_PATH, ConfigError, Settings, load_settings, missing_secrets
+
+EXIT_CONFIG = 78  # EX_CONFIG from sysexits.h: systemd and shells know it means "fix the config"
+
+
+def setup_logging(level: str = "INFO") -> None:
+    # stderr, no timestamps when journald adds its own.
+    fmt = "%(levelname)s %(name)s: %(message)s" if os.environ.get("JOURNAL_STREAM") else \
+        "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=getattr(logging, level, logging.INFO), format=fmt, stream=sys.stderr, force=True)
+
+
+def _config_path(args: argparse.Namespace) -> Path:
+    return Path(args.config or os.environ.get("MAILBOT_CONFIG") or DEFAULT_CONFIG_PATH)
+
+
+def _load(args: argparse.Namespace) -> Settings:
+    try:
+        return load_settings(_config_path(args))
+    except ConfigError as exc:
+        print(f"mailbot: configuration errors in {exc.path}:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG) from None
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    settings = _load(args)
+    problems = missing_secrets(settings)
+    if problems:
+        print(f"mailbot: {settings.path} parses, but:", file=sys.stderr)
+        for p in problems:
+            print(f"  - {p}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"{settings.path}: OK — {len(settings.mailboxes)} mailbox(es) "
+          f"({', '.join(m.address for m in settings.mailboxes)}), SMTP {settings.smtp.host}:{settings.smtp.port}, "
+          f"database {settings.database_url.split('://')[0]}")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from mailbot.db import migrate
+
+    settings = _load(args)
+    revision = migrate(settings.database_url)
+    print(f"database schema is at revision {revision}")
+    return 0
+
+
+def _app(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from mailbot.app import build_app
+    from mailbot.db import SchemaOutOfDate, require_current_schema
+
+    settings = _load(args)
+    try:
+        app = build_app(settings)
+    except ConfigError as exc:
+        print(f"mailbot: {exc}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG) from None
+    try:
+        require_current_schema(app.engine)
+    except SchemaOutOfDate as exc:
+        print(f"mailbot: {exc}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG) from None
+    return app
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from mailbot.daemon import run_daemon
+
+    settings = _load(args)
+    setup_logging(settings.log_level)
+    return run_daemon(_app(args))
+
+
+def cmd_tickets(args: argparse.Namespace) -> int:
+    from mailbot.views import list_tickets
+
+    print(list_tickets(_app(args), status=args.status, limit=args.limit))
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from mailbot.views import TicketNotFound, show_ticket
+
+    try:
+        print(show_ticket(_app(args), args.ticket))
+    except TicketNotFound as exc:
+        print(f"mailbot: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_quarantine(args: argparse.Namespace) -> int:
+    from mailbot.views import list_quarantine
+
+    print(list_quarantine(_app(args), show_all=args.all))
+    return 0
+
+
+def cmd_requeue(args: argparse.Namespace) -> int:
+    from mailbot.models import InboundMail, Quarantine
+
+    app = _app(args)
+    now = app.clock()
+    with app.sessions.begin() as s:
+        q = s.get(Quarantine, args.id)
+        if q is None:
+            print(f"mailbot: no quarantine entry {args.id}", file=sys.stderr)
+            return 1
+        row = s.get(InboundMail, q.inbound_id)
+        row.state, row.attempts, row.claimed_until, row.outcome = "pending", 0, None, f"requeued from quarantine {q.id}"
+        q.released_at = now
+        for other in s.scalars(select(Quarantine).where(Quarantine.inbound_id == row.id, Quarantine.released_at.is_(None))):
+            other.released_at = now
+    print(f"quarantine {args.id}: message {q.inbound_id} requeued; a running daemon picks it up within seconds")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from mailbot.demo import run_demo
+
+    return run_demo(folder=Path(args.dir) if args.dir else None, keep_running=args.keep_running, verbose=args.verbose)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mailbot", description="Email-driven support ticketing daemon.")
+    parser.add_argument("-c", "--config", help=f"config file (default: $MAILBOT_CONFIG or {DEFAULT_CONFIG_PATH})")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="run a self-contained demo with its own IMAP and SMTP servers")
+    p.add_argument("--dir", help="keep the demo's database and mailboxes in this folder (default: a temporary one)")
+    p.add_argument("--keep-running", action="store_true", help="leave the servers and daemon up for a mail client")
+    p.add_argument("-v", "--verbose", action="store_true", help="also print the daemon's log")
+    p.set_defaults(func=cmd_demo)
+
+    sub.add_parser("check-config", help="validate the config file and find every password").set_defaults(func=cmd_check_config)
+    sub.add_parser("migrate", help="create or upgrade the database schema (Alembic)").set_defaults(func=cmd_migrate)
+    sub.add_parser("run", help="run the daemon until SIGTERM").set_defaults(func=cmd_run)
+
+    p = sub.add_parser("tickets", help="list tickets")
+    p.add_argument("--status", choices=["open", "waiting", "resolved", "closed", "all"], default="all")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(func=cmd_tickets)
+
+    p = sub.add_parser("show", help="show one ticket's thread, e.g. mailbot show MA-000123")
+    p.add_argument("ticket")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("quarantine", help="messages that could not be processed")
+    qsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    q = qsub.add_parser("list", help="list quarantined messages")
+    q.add_argument("--all", action="store_true", help="include requeued entries")
+    q.set_defaults(func=cmd_quarantine)
+
+    p = sub.add_parser("requeue", help="process a quarantined message again (after fixing the cause)")
+    p.add_argument("id", type=int)
+    p.set_defaults(func=cmd_requeue)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command not in ("run", "demo"):
+        setup_logging("WARNING")
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,451 @@
+"""Load and validate ``mailbot.toml``.
+
+Every mistake is reported with the dotted key and the line it is on, all at once, so
+a sysadmin fixes the file in one pass. Secrets never need to be in the file: each
+password comes from an environment variable or a systemd credential file
+(``$CREDENTIALS_DIRECTORY/<name>``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from mailbot.domain import MailboxKind, Severity, Tier
+from mailbot.parsers.limits import Limits
+
+DEFAULT_CONFIG_PATH = Path("/etc/mailbot/mailbot.toml")
+
+
+class ConfigError(Exception):
+    """Raised with every problem found in a config file, one per line."""
+
+    def __init__(self, path: Path | str, problems: list[str]) -> None:
+        self.path = str(path)
+        self.problems = problems
+        super().__init__("\n".join(f"{self.path}: {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class Secret:
+    """Where a password comes from; resolved at use so check-config can report it."""
+
+    env: str = ""
+    credential: str = ""  # a file name in $CREDENTIALS_DIRECTORY (systemd LoadCredential=)
+    file: str = ""  # an explicit path, for setups without systemd credentials
+
+    def resolve(self) -> str | None:
+        if self.env and os.environ.get(self.env):
+            return os.environ[self.env]
+        if self.credential:
+            base = os.environ.get("CREDENTIALS_DIRECTORY", "")
+            if base and (Path(base) / self.credential).is_file():
+                return (Path(base) / self.credential).read_text().strip()
+        if self.file and Path(self.file).is_file():
+            return Path(self.file).read_text().strip()
+        return None
+
+    def describe(self) -> str:
+        places = []
+        if self.env:
+            places.append(f"environment variable {self.env}")
+        if self.credential:
+            places.append(f"$CREDENTIALS_DIRECTORY/{self.credential}")
+        if self.file:
+            places.append(f"file {self.file}")
+        return " or ".join(places) or "nowhere (no password_env/password_credential/password_file set)"
+
+
+@dataclass(frozen=True)
+class MailboxConfig:
+    name: str
+    address: str
+    kind: MailboxKind
+    host: str
+    port: int
+    security: str  # "tls" | "starttls" | "plain" (plain only on loopback)
+    username: str
+    password: Secret
+    inbox_folder: str = "INBOX"
+    processed_folder: str = "Processed"
+    quarantine_folder: str = "Quarantine"
+    poll_interval_seconds: float = 60.0
+    idle_renew_seconds: float = 540.0
+    timeout_seconds: float = 30.0
+    use_idle: bool = True
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str = "127.0.0.1"
+    port: int = 25
+    security: str = "plain"  # "tls" | "starttls" | "plain"
+    username: str = ""
+    password: Secret = field(default_factory=Secret)
+    timeout_seconds: float = 30.0
+    max_attempts: int = 8
+    backoff_base_seconds: float = 30.0
+    backoff_max_seconds: float = 3600.0
+
+
+@dataclass(frozen=True)
+class SlaTarget:
+    first_response_minutes: int
+    resolution_minutes: int | None
+    clock: str  # "business" | "24/7"
+
+
+@dataclass(frozen=True)
+class SupportInfo:
+    company: str = "Mente Autónoma"
+    email: str = "soporte@menteautonoma.cl"
+    emergency_email: str = "emergencias@menteautonoma.cl"
+    phone: str = "+56 9 1234 5678"
+    whatsapp: str = "+56 9 1234 5678"
+    hours_es: str = "lunes a viernes de 9:00 a 18:00 (hora de Chile)"
+    hours_en: str = "Monday to Friday, 9:00 to 18:00 (Chile time)"
+    chat_es: str = "chat en vivo en nuestro sitio web"
+    chat_en: str = "live chat on our website"
+
+
+@dataclass(frozen=True)
+class Settings:
+    path: str
+    instance_name: str
+    domain: str
+    ticket_prefix: str
+    data_dir: Path
+    database_url: str
+    secret: Secret
+    mailboxes: tuple[MailboxConfig, ...]
+    smtp: SmtpConfig
+    limits: Limits
+    max_attachment_bytes: int
+    ack_rate_limit_per_hour: int
+    limit_notice_rate_limit_per_day: int
+    default_language: str
+    template_dir: Path | None
+    sla: dict[tuple[Tier, Severity], SlaTarget]
+    teams: dict[int, tuple[str, ...]]
+    on_call: tuple[str, ...]
+    support: SupportInfo
+    log_level: str
+    quarantine_after_attempts: int = 3
+    lease_seconds: float = 60.0
+
+    @property
+    def own_addresses(self) -> frozenset[str]:
+        return frozenset(m.address for m in self.mailboxes)
+
+    def mailbox(self, name: str) -> MailboxConfig:
+        for m in self.mailboxes:
+            if m.name == name:
+                return m
+        raise KeyError(name)
+
+    def resolved_secret(self) -> bytes:
+        value = self.secret.resolve()
+        if not value:
+            raise ConfigError(self.path, [f"instance.secret: no value found in {self.secret.describe()}"])
+        return value.encode()
+
+
+DEFAULT_SLA: dict[tuple[Tier, Severity], SlaTarget] = {
+    (Tier.PREMIUM, Severity.CRITICAL): SlaTarget(30, 4 * 60, "24/7"),
+    (Tier.PREMIUM, Severity.IMPORTANT): SlaTarget(4 * 60, 24 * 60, "business"),
+    (Tier.PREMIUM, Severity.GENERAL): SlaTarget(2 * 60, None, "business"),
+    (Tier.BASIC, Severity.CRITICAL): SlaTarget(2 * 60, 24 * 60, "business"),
+    (Tier.BASIC, Severity.IMPORTANT): SlaTarget(24 * 60, 72 * 60, "business"),
+    (Tier.BASIC, Severity.GENERAL): SlaTarget(24 * 60, None, "business"),
+}
+
+
+def key_lines(text: str) -> dict[str, int]:
+    """Map each dotted key of a TOML document to the line it is defined on.
+
+    tomllib gives values but not positions; this scan of table headers and
+    ``key =`` lines is enough to point a sysadmin at the right line. Arrays of
+    tables get an index: ``mailboxes[1].port``.
+    """
+    lines: dict[str, int] = {}
+    table = ""
+    array_counts: dict[str, int] = {}
+    header = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+    assign = re.compile(r"^\s*([A-Za-z0-9_\-\.\"']+)\s*=")
+    for number, line in enumerate(text.splitlines(), start=1):
+        m = header.match(line)
+        if m:
+            name = m.group(2).replace('"', "").replace("'", "")
+            if m.group(1) == "[[":
+                index = array_counts.get(name, 0)
+                array_counts[name] = index + 1
+                table = f"{name}[{index}]"
+            else:
+                table = name
+            lines.setdefault(table, number)
+            continue
+        m = assign.match(line)
+        if m:
+            key = m.group(1).replace('"', "").replace("'", "")
+            lines.setdefault(f"{table}.{key}" if table else key, number)
+    return lines
+
+
+class _Reader:
+    """Typed access to the parsed TOML that records problems instead of raising."""
+
+    def __init__(self, data: dict[str, Any], lines: dict[str, int]) -> None:
+        self.data = data
+        self.lines = lines
+        self.problems: list[str] = []
+        self.known: set[str] = set()
+
+    def where(self, key: str) -> str:
+        probe = key
+        while probe:
+            if probe in self.lines:
+                return f"line {self.lines[probe]}"
+            probe = probe.rpartition(".")[0]
+        return "not set"
+
+    def problem(self, key: str, message: str) -> None:
+        self.problems.append(f"{key} ({self.where(key)}): {message}")
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any, check: Callable[[Any], str | None] | None = None) -> Any:
+        self.known.add(key)
+        node: Any = self.data
+        for part in _split_key(key):
+            if isinstance(part, int):
+                node = node[part] if isinstance(node, list) and part < len(node) else None
+            else:
+                node = node.get(part) if isinstance(node, dict) else None
+            if node is None:
+                return default
+        if kind is float and isinstance(node, int) and not isinstance(node, bool):
+            node = float(node)
+        if not isinstance(node, kind) or (isinstance(node, bool) and kind in (int, float)):
+            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            self.problem(key, f"expected {_article(names)}, got {type(node).__name__} {node!r}")
+            return default
+        if check is not None:
+            message = check(node)
+            if message:
+                self.problem(key, message)
+                return default
+        return node
+
+
+def _article(name: str) -> str:
+    return {"str": "a string", "int": "an integer", "float": "a number", "bool": "true or false", "list": "a list"}.get(name, name)
+
+
+def _split_key(key: str) -> list[str | int]:
+    parts: list[str | int] = []
+    for piece in key.split("."):
+        m = re.fullmatch(r"([^\[]+)\[(\d+)\]", piece)
+        if m:
+            parts.extend([m.group(1), int(m.group(2))])
+        else:
+            parts.append(piece)
+    return parts
+
+
+def _one_of(*allowed: str) -> Callable[[Any], str | None]:
+    return lambda v: None if v in allowed else f"must be one of {', '.join(allowed)}; got {v!r}"
+
+
+def _positive(v: Any) -> str | None:
+    return None if v > 0 else f"must be greater than 0; got {v!r}"
+
+
+def _email(v: Any) -> str | None:
+    return None if re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", v) else f"is not a mail address: {v!r}"
+
+
+def _port(v: Any) -> str | None:
+    return None if 0 < v < 65536 else f"must be a port number between 1 and 65535; got {v!r}"
+
+
+def _secret(r: _Reader, prefix: str, default_env: str, default_credential: str) -> Secret:
+    return Secret(
+        env=r.get(f"{prefix}password_env", str, default_env),
+        credential=r.get(f"{prefix}password_credential", str, default_credential),
+        file=r.get(f"{prefix}password_file", str, ""),
+    )
+
+
+KNOWN_TOP_LEVEL = {"instance", "database", "mailboxes", "smtp", "limits", "acks", "sla", "teams", "support", "logging", "quarantine"}
+
+
+def load_settings(path: Path | str) -> Settings:
+    """Read and validate a config file; raise ConfigError listing every problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(path, [f"cannot read the file: {exc.strerror}"]) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, [f"the file is not UTF-8 (byte {exc.start})"]) from exc
+    return parse_settings(text, path)
+
+
+def parse_settings(text: str, path: Path | str = "<config>") -> Settings:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message already ends with "(at line N, column M)".
+        raise ConfigError(path, [f"not valid TOML: {exc}"]) from exc
+    r = _Reader(data, key_lines(text))
+    for key in data:
+        if key not in KNOWN_TOP_LEVEL:
+            r.problem(key, f"unknown section; known sections are {', '.join(sorted(KNOWN_TOP_LEVEL))}")
+
+    domain = r.get("instance.domain", str, "menteautonoma.cl")
+    prefix = r.get("instance.ticket_prefix", str, "MA", lambda v: None if re.fullmatch(r"[A-Z]{1,8}", v) else "must be 1-8 capital letters")
+    data_dir = Path(r.get("instance.data_dir", str, "/var/lib/mailbot"))
+    default_db = f"sqlite:///{data_dir / 'mailbot.db'}"
+    secret = Secret(
+        env=r.get("instance.secret_env", str, "MAILBOT_SECRET"),
+        credential=r.get("instance.secret_credential", str, "mailbot-secret"),
+        file=r.get("instance.secret_file", str, ""),
+    )
+
+    mailboxes = []
+    raw_mailboxes = data.get("mailboxes", [])
+    if not isinstance(raw_mailboxes, list) or not raw_mailboxes:
+        r.problem("mailboxes", "at least one [[mailboxes]] table is required")
+        raw_mailboxes = []
+    seen_names: set[str] = set()
+    for i, _ in enumerate(raw_mailboxes):
+        p = f"mailboxes[{i}]."
+        name = r.get(p + "name", str, f"mailbox{i}", lambda v: None if re.fullmatch(r"[a-z0-9_-]+", v) else "must be lower-case letters, digits, - or _")
+        if name in seen_names:
+            r.problem(p + "name", f"duplicate mailbox name {name!r}")
+        seen_names.add(name)
+        security = r.get(p + "security", str, "tls", _one_of("tls", "starttls", "plain"))
+        host = r.get(p + "host", str, "")
+        if not host:
+            r.problem(p + "host", "is required")
+        if security == "plain" and host not in ("127.0.0.1", "localhost", "::1"):
+            r.problem(p + "security", f"plain (unencrypted) IMAP is only allowed on loopback, not to {host!r}; use tls or starttls")
+        address = r.get(p + "address", str, "", _email)
+        if not address:
+            r.problem(p + "address", "is required")
+        mailboxes.append(
+            MailboxConfig(
+                name=name,
+                address=address.lower(),
+                kind=MailboxKind(r.get(p + "kind", str, "support", _one_of("support", "emergency"))),
+                host=host,
+                port=r.get(p + "port", int, 993 if security == "tls" else 143, _port),
+                security=security,
+                username=r.get(p + "username", str, address),
+                password=_secret(r, p, f"MAILBOT_{name.upper().replace('-', '_')}_PASSWORD", f"imap-{name}"),
+                inbox_folder=r.get(p + "inbox_folder", str, "INBOX"),
+                processed_folder=r.get(p + "processed_folder", str, "Processed"),
+                quarantine_folder=r.get(p + "quarantine_folder", str, "Quarantine"),
+                poll_interval_seconds=r.get(p + "poll_interval_seconds", float, 60.0, _positive),
+                idle_renew_seconds=r.get(p + "idle_renew_seconds", float, 540.0, lambda v: None if 0 < v <= 1500 else "must be between 1 and 1500 seconds (servers drop IDLE after 29 minutes)"),
+                timeout_seconds=r.get(p + "timeout_seconds", float, 30.0, _positive),
+                use_idle=r.get(p + "use_idle", bool, True),
+            )
+        )
+        for key in raw_mailboxes[i] if isinstance(raw_mailboxes[i], dict) else {}:
+            if f"{p}{key}" not in r.known:
+                r.problem(f"{p}{key}", "unknown key")
+
+    smtp_security = r.get("smtp.security", str, "starttls", _one_of("tls", "starttls", "plain"))
+    smtp = SmtpConfig(
+        host=r.get("smtp.host", str, "127.0.0.1"),
+        port=r.get("smtp.port", int, {"tls": 465, "starttls": 587, "plain": 25}[smtp_security], _port),
+        security=smtp_security,
+        username=r.get("smtp.username", str, ""),
+        password=_secret(r, "smtp.", "MAILBOT_SMTP_PASSWORD", "smtp"),
+        timeout_seconds=r.get("smtp.timeout_seconds", float, 30.0, _positive),
+        max_attempts=r.get("smtp.max_attempts", int, 8, _positive),
+        backoff_base_seconds=r.get("smtp.backoff_base_seconds", float, 30.0, _positive),
+        backoff_max_seconds=r.get("smtp.backoff_max_seconds", float, 3600.0, _positive),
+    )
+
+    d = Limits()
+    limits = Limits(
+        max_message_bytes=r.get("limits.max_message_bytes", int, d.max_message_bytes, _positive),
+        max_multipart_depth=r.get("limits.max_multipart_depth", int, d.max_multipart_depth, _positive),
+        max_mime_parts=r.get("limits.max_mime_parts", int, d.max_mime_parts, _positive),
+        max_header_bytes=r.get("limits.max_header_bytes", int, d.max_header_bytes, _positive),
+        max_addresses_per_header=r.get("limits.max_addresses_per_header", int, d.max_addresses_per_header, _positive),
+    )
+
+    sla = dict(DEFAULT_SLA)
+    for (tier, severity), target in DEFAULT_SLA.items():
+        p = f"sla.{tier.value}.{severity.value}."
+        resolution = r.get(p + "resolution_minutes", int, target.resolution_minutes or 0, lambda v: None if v >= 0 else "must be 0 (none) or more")
+        sla[(tier, severity)] = SlaTarget(
+            first_response_minutes=r.get(p + "first_response_minutes", int, target.first_response_minutes, _positive),
+            resolution_minutes=resolution or None,
+            clock=r.get(p + "clock", str, target.clock, _one_of("business", "24/7")),
+        )
+
+    teams: dict[int, tuple[str, ...]] = {}
+    for level in (1, 2, 3, 4):
+        members = r.get(f"teams.level{level}", list, [])
+        for j, member in enumerate(members):
+            if not isinstance(member, str) or _email(member):
+                r.problem(f"teams.level{level}", f"item {j + 1} is not a mail address: {member!r}")
+        teams[level] = tuple(m.lower() for m in members if isinstance(m, str))
+    on_call = tuple(m.lower() for m in r.get("teams.on_call", list, []) if isinstance(m, str))
+
+    s = SupportInfo()
+    support = SupportInfo(**{k: r.get(f"support.{k}", str, getattr(s, k)) for k in s.__dataclass_fields__})
+
+    template_dir = r.get("instance.template_dir", str, "")
+    settings = Settings(
+        path=str(path),
+        instance_name=r.get("instance.name", str, "mailbot"),
+        domain=domain,
+        ticket_prefix=prefix,
+        data_dir=data_dir,
+        database_url=r.get("database.url", str, default_db, lambda v: None if re.match(r"^(sqlite|postgresql)(\+\w+)?://", v) else "must start with sqlite:/// or postgresql://"),
+        secret=secret,
+        mailboxes=tuple(mailboxes),
+        smtp=smtp,
+        limits=limits,
+        max_attachment_bytes=r.get("limits.max_attachment_bytes", int, 20 * 1024 * 1024, _positive),
+        ack_rate_limit_per_hour=r.get("acks.rate_limit_per_sender_per_hour", int, 1, lambda v: None if v >= 0 else "must be 0 or more"),
+        limit_notice_rate_limit_per_day=r.get("acks.limit_notice_per_sender_per_day", int, 1, lambda v: None if v >= 0 else "must be 0 or more"),
+        default_language=r.get("instance.default_language", str, "es", _one_of("es", "en")),
+        template_dir=Path(template_dir) if template_dir else None,
+        sla=sla,
+        teams=teams,
+        on_call=on_call,
+        support=support,
+        log_level=r.get("logging.level", str, "INFO", _one_of("DEBUG", "INFO", "WARNING", "ERROR")),
+        quarantine_after_attempts=r.get("quarantine.after_attempts", int, 3, _positive),
+        lease_seconds=r.get("instance.lease_seconds", float, 60.0, _positive),
+    )
+    for section in ("instance", "database", "smtp", "limits", "acks", "support", "logging", "quarantine", "teams"):
+        block = data.get(section)
+        if isinstance(block, dict):
+            for key in block:
+                if f"{section}.{key}" not in r.known:
+                    r.problem(f"{section}.{key}", "unknown key")
+    if r.problems:
+        raise ConfigError(path, r.problems)
+    return settings
+
+
+def missing_secrets(settings: Settings) -> list[str]:
+    """What check-config reports when a password cannot be found where the file says."""
+    problems = []
+    if not settings.secret.resolve():
+        problems.append(f"instance.secret: the signing secret for reply addresses was not found in {settings.secret.describe()}")
+    for i, m in enumerate(settings.mailboxes):
+        if not m.password.resolve():
+            problems.append(f"mailboxes[{i}] ({m.name}): the IMAP password was not found in {m.password.describe()}")
+    if settings.smtp.username and not settings.smtp.password.resolve():
+        problems.append(f"smtp: smtp.username is set but the password was not found in {settings.smtp.password.describe()}")
+    return problems

@@ -1,0 +1,215 @@
+"""One watcher per mailbox: IMAP IDLE where the server has it, polling where not.
+
+The watcher only ever does transaction 1 (record the raw bytes), then moves the
+message out of the INBOX. It owns reconnects (jittered exponential backoff) and
+IDLE renewal, which IMAPClient leaves to the caller. Messages are fetched with
+BODY.PEEK[] so that a crash never leaves a message marked \\Seen but unrecorded.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import ssl
+import threading
+from datetime import datetime, timezone
+from typing import Callable
+
+from imapclient import IMAPClient
+from imapclient.exceptions import LoginError
+from imapclient.imapclient import SocketTimeout
+from sqlalchemy import select
+
+from mailbot.app import App
+from mailbot.config import MailboxConfig
+from mailbot.ingest import record_inbound
+from mailbot.leases import hold_lease, release_lease
+from mailbot.models import InboundMail, MailboxCursor, Quarantine
+
+log = logging.getLogger("mailbot.fetch")
+
+FETCH_BATCH = 50
+
+
+class MailboxWatcher(threading.Thread):
+    def __init__(self, app: App, mailbox: MailboxConfig, stop: threading.Event,
+                 on_recorded: Callable[[], None]) -> None:
+        super().__init__(name=f"watch-{mailbox.name}", daemon=True)
+        self.app = app
+        self.mailbox = mailbox
+        self.stop_event = stop
+        self.on_recorded = on_recorded
+        self.connected = False
+        self.last_fetch_at: datetime | None = None
+        self.last_error = ""
+        self._lease = f"mailbox:{mailbox.name}"
+
+    # -- connection -------------------------------------------------------------
+    def connect(self) -> IMAPClient:
+        m = self.mailbox
+        timeout = SocketTimeout(connect=m.timeout_seconds, read=m.timeout_seconds)
+        context = ssl.create_default_context()
+        client = IMAPClient(m.host, port=m.port, ssl=m.security == "tls", ssl_context=context,
+                            timeout=timeout, use_uid=True)
+        if m.security == "starttls":
+            client.starttls(context)
+        password = m.password.resolve()
+        if password is None:
+            client.logout()
+            raise LoginError(f"no password for mailbox {m.name} in {m.password.describe()}")
+        client.login(m.username, password)
+        for folder in (m.processed_folder, m.quarantine_folder):
+            if not client.folder_exists(folder):
+                client.create_folder(folder)
+        return client
+
+    def run(self) -> None:
+        backoff = 1.0
+        while not self.stop_event.is_set():
+            if not hold_lease(self.app, self._lease, self.app.settings.lease_seconds):
+                # Another instance reads this mailbox; check again before its lease could expire.
+                self.stop_event.wait(self.app.settings.lease_seconds / 3)
+                continue
+            client = None
+            try:
+                client = self.connect()
+                self.connected = True
+                self.last_error = ""
+                log.info("mailbox %s: connected to %s:%s (%s), IDLE %s", self.mailbox.name, self.mailbox.host,
+                         self.mailbox.port, self.mailbox.security,
+                         "available" if client.has_capability("IDLE") else "not offered, polling")
+                backoff = 1.0
+                self.watch(client)
+            except LoginError as exc:
+                self.last_error = f"login rejected: {exc}"
+                log.error("mailbox %s: login rejected by %s for user %s (wrong password or revoked credential): %s",
+                          self.mailbox.name, self.mailbox.host, self.mailbox.username, exc)
+                backoff = max(backoff, 60.0)
+            except Exception as exc:  # noqa: BLE001 - one failed iteration must not end the watcher
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("mailbox %s: %s; reconnecting in about %.0f s", self.mailbox.name, self.last_error, backoff)
+            finally:
+                self.connected = False
+                if client is not None:
+                    try:
+                        client.shutdown()
+                    except Exception:  # noqa: BLE001 - the socket may already be gone
+                        pass
+            # Full jitter: many instances restarting together do not reconnect in lockstep.
+            self.stop_event.wait(random.uniform(0.5, 1.0) * backoff)
+            backoff = min(backoff * 2, 300.0)
+        release_lease(self.app, self._lease)
+
+    # -- the loop on one connection ---------------------------------------------
+    def watch(self, client: IMAPClient) -> None:
+        m = self.mailbox
+        use_idle = m.use_idle and client.has_capability("IDLE")
+        while not self.stop_event.is_set():
+            if not hold_lease(self.app, self._lease, self.app.settings.lease_seconds):
+                log.warning("mailbox %s: lost the lease to another instance", m.name)
+                return
+            self.sync(client)
+            self.move_quarantined(client)
+            if use_idle:
+                self.idle(client)
+            else:
+                self.stop_event.wait(m.poll_interval_seconds)
+
+    def idle(self, client: IMAPClient) -> None:
+        """Wait in IDLE until the server reports new mail, the renewal is due, or we stop."""
+        renew_at = self.app.clock().timestamp() + self.mailbox.idle_renew_seconds
+        lease_check_at = self.app.clock().timestamp() + self.app.settings.lease_seconds / 3
+        client.idle()
+        try:
+            while not self.stop_event.is_set():
+                responses = client.idle_check(timeout=1.0)
+                if any(r[1] in (b"EXISTS", b"RECENT") for r in responses if len(r) > 1):
+                    return
+                now = self.app.clock().timestamp()
+                if now >= renew_at or now >= lease_check_at:
+                    return
+        finally:
+            client.idle_done()
+
+    def sync(self, client: IMAPClient) -> int:
+        """Record every new message, then move it out of the INBOX. Returns how many were new."""
+        m = self.mailbox
+        status = client.select_folder(m.inbox_folder)
+        uidvalidity = int(status[b"UIDVALIDITY"])
+        with self.app.sessions.begin() as s:
+            cursor = s.get(MailboxCursor, m.name)
+            if cursor is None:
+                cursor = MailboxCursor(mailbox=m.name, uidvalidity=uidvalidity, last_uid=0)
+                s.add(cursor)
+            if cursor.uidvalidity != uidvalidity:
+                log.warning("mailbox %s: UIDVALIDITY changed from %s to %s; rescanning the whole folder "
+                            "(already recorded messages are recognised by their content)", m.name,
+                            cursor.uidvalidity, uidvalidity)
+                cursor.uidvalidity, cursor.last_uid = uidvalidity, 0
+            last_uid = cursor.last_uid
+        # "UID n:*" always matches the highest UID even when it is below n (RFC 3501 6.4.8).
+        uids = sorted(u for u in client.search(["NOT", "DELETED", "UID", f"{last_uid + 1}:*"]) if u > last_uid)
+        new = 0
+        for start in range(0, len(uids), FETCH_BATCH):
+            batch = uids[start:start + FETCH_BATCH]
+            fetched = client.fetch(batch, ["BODY.PEEK[]", "INTERNALDATE"])
+            for uid in batch:
+                item = fetched.get(uid)
+                if item is None or b"BODY[]" not in item:
+                    continue  # expunged by someone else meanwhile
+                received = _as_utc(item.get(b"INTERNALDATE")) or self.app.clock()
+                if record_inbound(self.app, m.name, uidvalidity, uid, bytes(item[b"BODY[]"]), received) is not None:
+                    new += 1
+            if new:
+                self.on_recorded()
+            # Only now, with every message of the batch committed, may they leave the INBOX.
+            self.move(client, batch, m.processed_folder)
+            with self.app.sessions.begin() as s:
+                cursor = s.get(MailboxCursor, m.name)
+                cursor.last_uid = max(cursor.last_uid, batch[-1])
+                cursor.last_fetch_at = self.app.clock()
+        self.last_fetch_at = self.app.clock()
+        if not uids:
+            with self.app.sessions.begin() as s:
+                cursor = s.get(MailboxCursor, m.name)
+                cursor.last_fetch_at = self.last_fetch_at
+        return new
+
+    def move(self, client: IMAPClient, uids: list[int], folder: str) -> None:
+        if client.has_capability("MOVE"):
+            client.move(uids, folder)
+            return
+        client.copy(uids, folder)
+        client.add_flags(uids, [b"\\Deleted", b"\\Seen"])
+        if client.has_capability("UIDPLUS"):
+            # UID EXPUNGE removes exactly these messages, never others someone flagged.
+            client.uid_expunge(uids)
+
+    def move_quarantined(self, client: IMAPClient) -> None:
+        """Move quarantined messages from the processed folder to the quarantine folder."""
+        m = self.mailbox
+        with self.app.sessions.begin() as s:
+            rows = s.execute(select(Quarantine, InboundMail.message_id).join(InboundMail, Quarantine.inbound_id == InboundMail.id)
+                             .where(Quarantine.moved.is_(False), InboundMail.mailbox == m.name).limit(20)).all()
+            pending = [(q.id, message_id) for q, message_id in rows]
+        if not pending:
+            return
+        client.select_folder(m.processed_folder)
+        try:
+            for qid, message_id in pending:
+                uids = client.search(["HEADER", "Message-ID", message_id]) if message_id else []
+                if uids:
+                    self.move(client, list(uids), m.quarantine_folder)
+                with self.app.sessions.begin() as s:
+                    s.get(Quarantine, qid).moved = True
+        finally:
+            client.select_folder(m.inbox_folder)
+
+
+def _as_utc(value: object) -> datetime | None:
+    if not isinstance(value, datetime):
+        return None
+    if value.tzinfo is None:
+        # IMAPClient normalises INTERNALDATE to local naive time by default.
+        return value.astimezone(timezone.utc)
+    return value.astimezone(timezone.utc)
