@@ -64,9 +64,10 @@ def build_mail(envelope: Envelope, rendered: RenderedMail) -> bytes:
         msg["X-Mailbot-Loop"] = envelope.loop_marker
     if envelope.ticket_ref:
         msg["X-Mailbot-Ticket"] = envelope.ticket_ref
-    if envelope.language:
-        msg["Content-Language"] = envelope.language
     msg.set_content(rendered.text)
     if rendered.html:
         msg.add_alternative(rendered.html, subtype="html")
+    if envelope.language:
+        # After set_content(), which drops any Content-* header set before it.
+        msg["Content-Language"] = envelope.language
     return msg.as_bytes(policy=SMTP)

@@ -427,6 +427,19 @@ def parse_settings(text: str, path: Path | str = "<config>") -> Settings:
         quarantine_after_attempts=r.get("quarantine.after_attempts", int, 3, _positive),
         lease_seconds=r.get("instance.lease_seconds", float, 60.0, _positive),
     )
+    sla_data = data.get("sla", {})
+    if isinstance(sla_data, dict):
+        for tier_name, by_severity in sla_data.items():
+            if tier_name not in ("basic", "premium") or not isinstance(by_severity, dict):
+                r.problem(f"sla.{tier_name}", "unknown tier; use [sla.basic.<severity>] or [sla.premium.<severity>]")
+                continue
+            for severity_name, block in by_severity.items():
+                if severity_name not in ("critical", "important", "general") or not isinstance(block, dict):
+                    r.problem(f"sla.{tier_name}.{severity_name}", "unknown severity; use critical, important or general")
+                    continue
+                for key in block:
+                    if f"sla.{tier_name}.{severity_name}.{key}" not in r.known:
+                        r.problem(f"sla.{tier_name}.{severity_name}.{key}", "unknown key")
     for section in ("instance", "database", "smtp", "limits", "acks", "support", "logging", "quarantine", "teams"):
         block = data.get(section)
         if isinstance(block, dict):

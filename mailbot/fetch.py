@@ -117,13 +117,20 @@ class MailboxWatcher(threading.Thread):
 
     def idle(self, client: IMAPClient) -> None:
         """Wait in IDLE until the server reports new mail, the renewal is due, or we stop."""
-        renew_at = self.app.clock().timestamp() + self.mailbox.idle_renew_seconds
-        lease_check_at = self.app.clock().timestamp() + self.app.settings.lease_seconds / 3
+        # Mail that arrived between our SEARCH and IDLE is announced on the next command,
+        # not inside IDLE: a NOOP first collects it.
+        _, untagged = client.noop()
+        if _announces_new_mail(untagged):
+            return
+        now = self.app.clock().timestamp()
+        # Besides renewing IDLE well within the server's 29-minute limit, re-check the folder
+        # at the poll interval: a server that forgets an EXISTS must not strand a message.
+        renew_at = now + min(self.mailbox.idle_renew_seconds, self.mailbox.poll_interval_seconds)
+        lease_check_at = now + self.app.settings.lease_seconds / 3
         client.idle()
         try:
             while not self.stop_event.is_set():
-                responses = client.idle_check(timeout=1.0)
-                if any(r[1] in (b"EXISTS", b"RECENT") for r in responses if len(r) > 1):
+                if _announces_new_mail(client.idle_check(timeout=1.0)):
                     return
                 now = self.app.clock().timestamp()
                 if now >= renew_at or now >= lease_check_at:
@@ -149,6 +156,7 @@ class MailboxWatcher(threading.Thread):
             last_uid = cursor.last_uid
         # "UID n:*" always matches the highest UID even when it is below n (RFC 3501 6.4.8).
         uids = sorted(u for u in client.search(["NOT", "DELETED", "UID", f"{last_uid + 1}:*"]) if u > last_uid)
+        log.debug("mailbox %s: UIDVALIDITY %s, last UID %s, new UIDs %s", m.name, uidvalidity, last_uid, uids[:20])
         new = 0
         for start in range(0, len(uids), FETCH_BATCH):
             batch = uids[start:start + FETCH_BATCH]
@@ -204,6 +212,10 @@ class MailboxWatcher(threading.Thread):
                     s.get(Quarantine, qid).moved = True
         finally:
             client.select_folder(m.inbox_folder)
+
+
+def _announces_new_mail(responses: list) -> bool:
+    return any(isinstance(r, tuple) and len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
 
 
 def _as_utc(value: object) -> datetime | None:

@@ -85,6 +85,11 @@ def record_inbound(app: App, mailbox: str, uidvalidity: int, uid: int, raw: byte
             return row.id
     except IntegrityError:
         # Another instance recorded it between our check and our insert: same outcome.
+        # Anything else (a schema problem) must not pass for a duplicate.
+        with app.sessions() as s:
+            if s.scalar(select(InboundMail.id).where(
+                    InboundMail.mailbox == mailbox, InboundMail.uidvalidity == uidvalidity, InboundMail.uid == uid)) is None:
+                raise
         return None
 
 
@@ -148,12 +153,12 @@ def _process(app: App, s: Session, row: InboundMail, now: datetime) -> Outcome:
 
     violation = check_limits(raw, settings.limits)
     if violation is not None:
-        headers_only = parse_message(_header_block(raw, settings.limits.max_header_bytes) + b"\n\n")
+        headers_only = parse_message(_header_block(raw, settings.limits.max_header_bytes) + b"\n\n", limits=settings.limits)
         notice = _enqueue_limit_notice(app, s, headers_only, violation, mailbox.address, now)
         s.add(Quarantine(inbound_id=row.id, created_at=now, reason=f"limit {violation.limit}: {violation.describe()}"))
         return Outcome(row.id, "quarantined", f"message {row.id} ({where}) kept in quarantine: {violation.describe()}; notice {notice}")
 
-    msg = parse_message(raw)
+    msg = parse_message(raw, limits=settings.limits)
     if s.scalar(select(Message.id).where(Message.message_id == msg.message_id)) is not None:
         return Outcome(row.id, "duplicate", f"message {row.id} ({where}) ignored: <{msg.message_id}> is already in a ticket")
 

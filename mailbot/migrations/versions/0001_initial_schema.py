@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 19:24:41.075060
+Create Date: 2026-11-25 19:44:48.479478
 """
 from alembic import op
 import sqlalchemy as sa
@@ -52,7 +52,6 @@ def upgrade() -> None:
     sa.Column('claimed_by', sa.String(length=128), nullable=False),
     sa.Column('claimed_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('processed_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('moved', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inbound')),
     sa.UniqueConstraint('mailbox', 'uidvalidity', 'uid', name=op.f('uq_inbound_mailbox_uidvalidity_uid'))
     )
