@@ -137,7 +137,7 @@ def run_demo(folder: Path | None = None, keep_running: bool = False, verbose: bo
                    "Adjunto más información: el error aparece sólo con clientes extranjeros.\n\n"
                    f"El {datetime.now():%d-%m-%Y} Soporte Mente Autónoma escribió:\n> Hemos recibido su solicitud",
                    in_reply_to=str(ack1["Message-ID"]), references=f"{m1['Message-ID']} {ack1['Message-ID']}")
-        conversation_step("María replies to the acknowledgement", "maria", m3, expect_new=False)
+        conversation_step("María (replying to the acknowledgement)", "maria", m3, expect_new=False)
 
     with app.sessions() as s:
         tickets = s.scalar(select(func.count(Ticket.id))) or 0
