@@ -185,6 +185,10 @@ def compute_clocks(received_at: datetime, target: SlaTargetLike, cal: BusinessCa
     the same calendar and with the same pauses (75% of 24 business hours = 18 business
     hours after the start, plus pauses). A target with ``resolution_minutes`` None has
     no resolution clock (it is left out of the tuple).
+
+    A met clock stopped at its ``met_at``: pauses that begin later are ignored and an
+    open pause is taken to end there, so a met clock always has a ``due_at`` to compare
+    ``met_at`` with (the verdict met-in-time or late is the same either way).
     """
     if not 0 < warn_share <= 1:
         raise ValueError(f"warn_share must be in (0, 1]; got {warn_share!r}")
@@ -197,13 +201,26 @@ def compute_clocks(received_at: datetime, target: SlaTargetLike, cal: BusinessCa
     clocks = []
     for name, minutes, met_at in goals:
         full = _duration(minutes)
+        met = None if met_at is None else to_utc(met_at)
+        relevant = pauses if met is None else _pauses_until(pauses, met)
         clocks.append(Clock(
             name=name,
-            due_at=deadline(received_at, full, clock_cal, pauses),
-            warn_at=deadline(received_at, full * warn_share, clock_cal, pauses),
-            met_at=None if met_at is None else to_utc(met_at),
+            due_at=deadline(received_at, full, clock_cal, relevant),
+            warn_at=deadline(received_at, full * warn_share, clock_cal, relevant),
+            met_at=met,
         ))
     return tuple(clocks)
+
+
+def _pauses_until(pauses: Sequence[Pause], met_at: datetime) -> tuple[Pause, ...]:
+    """A met clock stopped at ``met_at``: later pauses do not concern it, open ones end there."""
+    kept = []
+    for p in pauses:
+        if to_utc(p.start) >= met_at:
+            continue
+        end = met_at if p.end is None else min(to_utc(p.end), met_at)
+        kept.append(Pause(p.start, end))
+    return tuple(kept)
 
 
 @dataclass(frozen=True)

@@ -56,3 +56,67 @@ def test_sla_start_is_receipt_time_not_the_date_header(app):
     with app.sessions() as s:
         created = s.get(Ticket, outcome.ticket).created_at
     assert created.replace(tzinfo=timezone.utc) == NOW
+
+
+def test_attachment_stored_under_its_hash_with_a_sanitised_name(app):
+    from email.message import EmailMessage
+
+    from mailbot.attachments import blob_path
+    from mailbot.models import Attachment
+
+    msg = EmailMessage()
+    msg["From"] = "cliente@empresa.cl"
+    msg["To"] = "soporte@menteautonoma.cl"
+    msg["Subject"] = "Captura del error"
+    msg["Message-ID"] = "<att@empresa.cl>"
+    msg.set_content("Adjunto la captura de pantalla del error al guardar.")
+    payload = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 10
+    msg.add_attachment(payload, maintype="image", subtype="png", filename="../../etc/pass\x07wd.png")
+    record_inbound(app, "soporte", 7, 9, msg.as_bytes(), NOW)
+    assert process_next(app).state == "done"
+    with app.sessions() as s:
+        att = s.scalars(select(Attachment)).one()
+    assert "/" not in att.filename and ".." not in att.filename and "\x07" not in att.filename
+    assert att.filename.endswith(".png") and att.size == len(payload) and att.stored
+    assert blob_path(app.settings.data_dir, att.sha256).read_bytes() == payload
+
+
+def test_one_log_line_per_decision(app, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="mailbot.decisions")
+    record_inbound(app, "soporte", 7, 10, _simple(10), NOW)
+    record_inbound(app, "soporte", 7, 11, b"Received: x\r\n" + _simple(10), NOW)
+    process_next(app), process_next(app)
+    lines = [r.getMessage() for r in caplog.records if r.name == "mailbot.decisions"]
+    assert len(lines) == 2
+    assert lines[0].startswith("ticket MA-000001 created from cliente10@empresa.cl") and "ack queued" in lines[0]
+    assert "ignored" in lines[1] and "already in a ticket" in lines[1]
+
+
+def test_cli_show_tickets_quarantine_and_requeue(app, config_path):
+    import subprocess
+    import sys
+
+    record_inbound(app, "soporte", 7, 20, _simple(20), NOW)
+    record_inbound(app, "soporte", 7, 21, _nested_multipart(30), NOW)
+    process_next(app), process_next(app)
+
+    def mailbot(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "mailbot", "--config", str(config_path), *args],
+                              capture_output=True, text=True, timeout=60)
+
+    listing = mailbot("tickets")
+    assert listing.returncode == 0 and "MA-000001" in listing.stdout and "Consulta 20" in listing.stdout
+    shown = mailbot("show", "MA-000001")
+    assert shown.returncode == 0, shown.stderr
+    assert "¿cómo exporto el reporte mensual a Excel?" in shown.stdout and "ack-queued" in shown.stdout
+    assert mailbot("show", "MA-000999").returncode == 1
+    quarantine = mailbot("quarantine", "list")
+    assert "max_multipart_depth" in quarantine.stdout
+    qid = quarantine.stdout.splitlines()[1].split()[0]
+    requeued = mailbot("requeue", qid)
+    assert requeued.returncode == 0, requeued.stderr
+    assert "quarantine is empty" in mailbot("quarantine", "list").stdout
+    with app.sessions() as s:
+        assert s.scalar(select(InboundMail.state).where(InboundMail.uid == 21)) == "pending"
