@@ -118,6 +118,29 @@ def measure_floor(servers: MailServers, folder: Path, n: int) -> float:
     return elapsed
 
 
+def measure_idle_baseline(servers: MailServers, count: int, rng: random.Random) -> list[float]:
+    """How long the IMAP server itself takes to announce a new message to an IDLE client.
+
+    This is the floor of any IDLE-driven ack latency on this server; pymap checks its
+    maildir about once a second, Dovecot reacts to inotify at once.
+    """
+    client = IMAPClient(servers.imap_host, port=servers.imap_port, ssl=False, timeout=30)
+    client.login("agente", "demo-agente")  # a mailbox the daemon does not read
+    client.select_folder("INBOX")
+    delays = []
+    for i in range(count):
+        client.idle()
+        time.sleep(rng.uniform(0, 0.2))  # arrive at a random phase of the server's check cycle
+        servers.append("agente", synthetic_message(10_000 + i, rng))
+        t0 = time.monotonic()
+        while not any(r[1:2] == (b"EXISTS",) for r in client.idle_check(timeout=5)):
+            pass
+        delays.append(time.monotonic() - t0)
+        client.idle_done()
+    client.logout()
+    return delays
+
+
 def run(n: int, latency_n: int) -> dict[str, float]:
     rng = random.Random(42)
     messages = [synthetic_message(i, rng) for i in range(n)]
@@ -131,6 +154,7 @@ def run(n: int, latency_n: int) -> dict[str, float]:
             for raw in messages:
                 servers.append("soporte", raw)
             floor_seconds = measure_floor(servers, folder, n)
+            idle_baseline = measure_idle_baseline(servers, min(latency_n, 50), rng)
 
             config = folder / "mailbot.toml"
             text = loopback_config_text(folder, servers).replace(f"port = {servers.smtp_port}", f"port = {sink.port}")
@@ -170,6 +194,7 @@ def run(n: int, latency_n: int) -> dict[str, float]:
             sink.controller.stop()
             servers.stop()
     q = statistics.quantiles(latencies, n=100)
+    b = statistics.quantiles(idle_baseline, n=100)
     return {
         "messages": n,
         "floor_seconds": round(floor_seconds, 3),
@@ -184,6 +209,8 @@ def run(n: int, latency_n: int) -> dict[str, float]:
         "ack_latency_p50_seconds": round(q[49], 3),
         "ack_latency_p95_seconds": round(q[94], 3),
         "ack_latency_p99_seconds": round(q[98], 3),
+        "imap_idle_notify_p50_seconds": round(b[49], 3),
+        "imap_idle_notify_p99_seconds": round(b[98], 3),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 

@@ -135,6 +135,7 @@ class Settings:
     support: SupportInfo
     log_level: str
     quarantine_after_attempts: int = 3
+    retry_base_seconds: float = 5.0
     lease_seconds: float = 60.0
 
     @property
@@ -425,6 +426,7 @@ def parse_settings(text: str, path: Path | str = "<config>") -> Settings:
         support=support,
         log_level=r.get("logging.level", str, "INFO", _one_of("DEBUG", "INFO", "WARNING", "ERROR")),
         quarantine_after_attempts=r.get("quarantine.after_attempts", int, 3, _positive),
+        retry_base_seconds=r.get("quarantine.retry_base_seconds", float, 5.0, _positive),
         lease_seconds=r.get("instance.lease_seconds", float, 60.0, _positive),
     )
     sla_data = data.get("sla", {})

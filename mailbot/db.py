@@ -7,6 +7,7 @@ is the whole point of committing the raw message before it leaves the INBOX.
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -55,9 +56,28 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        # SQLite has one writer at a time. Left to itself, a thread that finds the lock taken
+        # sleeps in SQLite's busy handler for up to 100 ms per try, which with four threads
+        # costs more than the work; a process-wide lock hands the database over at once.
+        # (Other processes still queue on the SQLite lock via busy_timeout.)
+        writer = threading.RLock()
+
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            writer.acquire()
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                writer.release()
+                raise
+            conn.info["mailbot_writer"] = True
+
+        @event.listens_for(engine, "commit")
+        @event.listens_for(engine, "rollback")
+        def _sqlite_end(conn):  # type: ignore[no-untyped-def]
+            # Only the connection that took the lock gives it back.
+            if conn.info.pop("mailbot_writer", False):
+                writer.release()
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=5,

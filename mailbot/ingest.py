@@ -139,7 +139,7 @@ def _record_failure(app: App, s: Session, row: InboundMail, exc: Exception, now:
                   row.id, row.mailbox, row.uid, row.attempts, reason)
         return Outcome(row.id, "quarantined", row.outcome)
     # Back off so a transient failure (a full disk, a locked database) gets time to clear.
-    row.claimed_until = now + timedelta(seconds=5 * 2 ** row.attempts)
+    row.claimed_until = now + timedelta(seconds=app.settings.retry_base_seconds * 2 ** row.attempts)
     log.warning("message %s (mailbox %s uid %s) failed attempt %d, will retry: %s",
                 row.id, row.mailbox, row.uid, row.attempts, reason)
     return Outcome(row.id, "retry", reason)

@@ -21,6 +21,7 @@ Usage::
 from __future__ import annotations
 
 import asyncio
+import re
 import smtplib
 import socket
 import subprocess
@@ -406,8 +407,11 @@ class MailServers:
 
     def send(self, mail_from: str, rcpt_tos: list[str], raw: bytes) -> None:
         """Submit ``raw`` to our SMTP server; raises smtplib errors (e.g. SMTPRecipientsRefused)."""
+        # Like any mail client, submit CRLF lines: email's as_bytes() writes bare LF, which an
+        # SMTP server reads as one endless line (RFC 5321 4.5.3.1.6).
+        wire = re.sub(rb"\r?\n", b"\r\n", raw)
         with smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=SMTP_TIMEOUT) as smtp:
-            smtp.sendmail(mail_from, rcpt_tos, raw)
+            smtp.sendmail(mail_from, rcpt_tos, wire)
 
     # Convenience so callers holding only a MailServers can poll.
     wait_until = staticmethod(wait_until)
