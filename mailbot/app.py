@@ -11,6 +11,7 @@ from typing import Callable
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from mailbot.business_calendar import BusinessCalendar
 from mailbot.config import Settings
 from mailbot.db import make_engine, make_sessionmaker, utcnow
 from mailbot.render import TemplateRenderer
@@ -25,6 +26,8 @@ class App:
     secret: bytes
     instance_id: str
     clock: Callable[[], datetime] = field(default=utcnow)
+    # Monday-Friday 09:00-18:00 America/Santiago, Chilean holidays: the business clock of the SLA table.
+    calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
 
     @property
     def loop_marker(self) -> str:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from mailbot.app import App
 from mailbot.attachments import store_blob
 from mailbot.compose import Envelope, new_message_id
+from mailbot.db import as_utc
 from mailbot.conversation import TaggedTicket, ThreadFacts, resolve_thread, subject_tag_number
 from mailbot.domain import MailboxKind, ParsedMessage, Status, Tier
 from mailbot.models import (
@@ -43,6 +44,7 @@ from mailbot.parsers import automation_reasons, check_limits, extract_new_text, 
 from mailbot.parsers.autoreply import is_bounce
 from mailbot.plan import Action, Decision, PlanFacts, decide
 from mailbot.promise import describe_duration
+from mailbot.sla import FIRST_RESPONSE, RESOLUTION, compute_clocks
 from mailbot.tokens import reply_address, ticket_from_address
 
 log = logging.getLogger("mailbot.ingest")
@@ -267,6 +269,12 @@ def _create_ticket(app: App, s: Session, msg: ParsedMessage, d: Decision, custom
         mailbox=row.mailbox, requester_id=customer.id,
         created_at=row.received_at, updated_at=now,
     )
+    target = app.settings.sla[(Tier(tier), d.severity)]
+    for clock in compute_clocks(as_utc(row.received_at), target, app.calendar):
+        if clock.name == FIRST_RESPONSE:
+            ticket.first_response_due_at = clock.due_at
+        elif clock.name == RESOLUTION:
+            ticket.resolution_due_at = clock.due_at
     s.add(ticket)
     s.flush()
     if not customer.language:

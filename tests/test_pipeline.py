@@ -120,3 +120,15 @@ def test_cli_show_tickets_quarantine_and_requeue(app, config_path):
     assert "quarantine is empty" in mailbot("quarantine", "list").stdout
     with app.sessions() as s:
         assert s.scalar(select(InboundMail.state).where(InboundMail.uid == 21)) == "pending"
+
+
+def test_deadlines_set_on_business_hours_from_receipt(app):
+    # Monday 2 March 2026, 10:00 in Santiago (UTC-3): a basic general question has 24 business
+    # hours: 8 on Monday, 9 on Tuesday, 7 on Wednesday -> Wednesday 16:00 local, 19:00 UTC.
+    record_inbound(app, "soporte", 7, 30, _simple(30), NOW)
+    outcome = process_next(app)
+    with app.sessions() as s:
+        t = s.get(Ticket, outcome.ticket)
+        assert (t.tier, t.severity) == ("basic", "general")
+        assert t.first_response_due_at.replace(tzinfo=timezone.utc) == datetime(2026, 3, 4, 19, 0, tzinfo=timezone.utc)
+        assert t.resolution_due_at is None
