@@ -29,6 +29,7 @@ from mailbot.models import InboundMail, MailboxCursor, Quarantine
 log = logging.getLogger("mailbot.fetch")
 
 FETCH_BATCH = 50
+MOVE_BATCH = 500
 
 
 class MailboxWatcher(threading.Thread):
@@ -158,6 +159,7 @@ class MailboxWatcher(threading.Thread):
         uids = sorted(u for u in client.search(["NOT", "DELETED", "UID", f"{last_uid + 1}:*"]) if u > last_uid)
         log.debug("mailbox %s: UIDVALIDITY %s, last UID %s, new UIDs %s", m.name, uidvalidity, last_uid, uids[:20])
         new = 0
+        recorded: list[int] = []
         for start in range(0, len(uids), FETCH_BATCH):
             batch = uids[start:start + FETCH_BATCH]
             fetched = client.fetch(batch, ["BODY.PEEK[]", "INTERNALDATE"])
@@ -168,14 +170,18 @@ class MailboxWatcher(threading.Thread):
                 received = _as_utc(item.get(b"INTERNALDATE")) or self.app.clock()
                 if record_inbound(self.app, m.name, uidvalidity, uid, bytes(item[b"BODY[]"]), received) is not None:
                     new += 1
+            recorded += batch
             if new:
                 self.on_recorded()
-            # Only now, with every message of the batch committed, may they leave the INBOX.
-            self.move(client, batch, m.processed_folder)
-            with self.app.sessions.begin() as s:
-                cursor = s.get(MailboxCursor, m.name)
-                cursor.last_uid = max(cursor.last_uid, batch[-1])
-                cursor.last_fetch_at = self.app.clock()
+            # Every message of the batch is committed: it may leave the INBOX now. Moves go in
+            # large groups because a MOVE costs servers (maildir ones above all) per command.
+            if len(recorded) >= MOVE_BATCH or start + FETCH_BATCH >= len(uids):
+                self.move(client, recorded, m.processed_folder)
+                with self.app.sessions.begin() as s:
+                    cursor = s.get(MailboxCursor, m.name)
+                    cursor.last_uid = max(cursor.last_uid, recorded[-1])
+                    cursor.last_fetch_at = self.app.clock()
+                recorded = []
         self.last_fetch_at = self.app.clock()
         if not uids:
             with self.app.sessions.begin() as s:

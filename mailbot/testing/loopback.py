@@ -30,7 +30,7 @@ security = "plain"
 username = "{name}"
 password_env = "MAILBOT_LOOPBACK_{upper}_PASSWORD"
 poll_interval_seconds = {poll}
-timeout_seconds = 10
+timeout_seconds = 30
 """
     boxes = "".join(mailbox.format(name=n, kind=k, upper=n.upper(), domain=DOMAIN, port=servers.imap_port, poll=poll_seconds)
                     for n, k in (("soporte", "support"), ("emergencias", "emergency")))
@@ -48,7 +48,7 @@ url = "{database_url}"
 host = "127.0.0.1"
 port = {servers.smtp_port}
 security = "plain"
-timeout_seconds = 10
+timeout_seconds = 30
 backoff_base_seconds = 1
 
 [teams]
