@@ -103,6 +103,18 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sla(args: argparse.Namespace) -> int:
+    from mailbot.escalation import sla_report
+    from mailbot.views import TicketNotFound
+
+    try:
+        print(sla_report(_app(args), args.ticket))
+    except TicketNotFound as exc:
+        print(f"mailbot: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_quarantine(args: argparse.Namespace) -> int:
     from mailbot.views import list_quarantine
 
@@ -158,6 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", help="show one ticket's thread, e.g. mailbot show MA-000123")
     p.add_argument("ticket")
     p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("sla", help="one ticket's SLA clocks, deadlines and escalations, e.g. mailbot sla MA-000123")
+    p.add_argument("ticket")
+    p.set_defaults(func=cmd_sla)
 
     p = sub.add_parser("quarantine", help="messages that could not be processed")
     qsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -13,6 +13,9 @@ from datetime import datetime
 from mailbot.render import RenderedMail
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+# The stdlib refolds long non-ASCII headers at 78 columns and loses or doubles spaces between
+# encoded words ("Austral: Producción" arrives as "Austral:Producción"); RFC 5322 allows 998.
+_WIRE = SMTP.clone(max_line_length=998)
 
 
 def new_message_id(domain: str) -> str:
@@ -70,4 +73,4 @@ def build_mail(envelope: Envelope, rendered: RenderedMail) -> bytes:
     if envelope.language:
         # After set_content(), which drops any Content-* header set before it.
         msg["Content-Language"] = envelope.language
-    return msg.as_bytes(policy=SMTP)
+    return msg.as_bytes(policy=_WIRE)

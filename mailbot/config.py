@@ -100,6 +100,15 @@ class SlaTarget:
 
 
 @dataclass(frozen=True)
+class EscalationSettings:
+    """``[escalation]``: when SLA warnings go out and how fast a breached ticket climbs."""
+
+    warn_share: float = 0.75  # the warning goes to the assigned team at this share of the time to a deadline
+    repeat_minutes: int = 60  # past breach, one more level every this many minutes (plain time); 0 = one level only
+    language: str = "es"  # of the internal warning, escalation and page mails
+
+
+@dataclass(frozen=True)
 class SupportInfo:
     company: str = "Mente Autónoma"
     email: str = "soporte@menteautonoma.cl"
@@ -137,6 +146,7 @@ class Settings:
     quarantine_after_attempts: int = 3
     retry_base_seconds: float = 5.0
     lease_seconds: float = 60.0
+    escalation: EscalationSettings = field(default_factory=EscalationSettings)
 
     @property
     def own_addresses(self) -> frozenset[str]:
@@ -279,7 +289,8 @@ def _secret(r: _Reader, prefix: str, default_env: str, default_credential: str) 
     )
 
 
-KNOWN_TOP_LEVEL = {"instance", "database", "mailboxes", "smtp", "limits", "acks", "sla", "teams", "support", "logging", "quarantine"}
+KNOWN_TOP_LEVEL = {"instance", "database", "mailboxes", "smtp", "limits", "acks", "sla", "teams", "support", "logging", "quarantine",
+                   "escalation"}
 
 
 def load_settings(path: Path | str) -> Settings:
@@ -403,6 +414,15 @@ def parse_settings(text: str, path: Path | str = "<config>") -> Settings:
     s = SupportInfo()
     support = SupportInfo(**{k: r.get(f"support.{k}", str, getattr(s, k)) for k in s.__dataclass_fields__})
 
+    e = EscalationSettings()
+    escalation = EscalationSettings(
+        warn_share=r.get("escalation.warn_share", float, e.warn_share,
+                         lambda v: None if 0 < v <= 1 else f"must be a share above 0 and at most 1 (0.75 = 75%); got {v!r}"),
+        repeat_minutes=r.get("escalation.repeat_minutes", int, e.repeat_minutes,
+                             lambda v: None if v >= 0 else "must be 0 (climb one level only) or more"),
+        language=r.get("escalation.language", str, e.language, _one_of("es", "en")),
+    )
+
     template_dir = r.get("instance.template_dir", str, "")
     settings = Settings(
         path=str(path),
@@ -428,6 +448,7 @@ def parse_settings(text: str, path: Path | str = "<config>") -> Settings:
         quarantine_after_attempts=r.get("quarantine.after_attempts", int, 3, _positive),
         retry_base_seconds=r.get("quarantine.retry_base_seconds", float, 5.0, _positive),
         lease_seconds=r.get("instance.lease_seconds", float, 60.0, _positive),
+        escalation=escalation,
     )
     sla_data = data.get("sla", {})
     if isinstance(sla_data, dict):
@@ -442,7 +463,8 @@ def parse_settings(text: str, path: Path | str = "<config>") -> Settings:
                 for key in block:
                     if f"sla.{tier_name}.{severity_name}.{key}" not in r.known:
                         r.problem(f"sla.{tier_name}.{severity_name}.{key}", "unknown key")
-    for section in ("instance", "database", "smtp", "limits", "acks", "support", "logging", "quarantine", "teams"):
+    for section in ("instance", "database", "smtp", "limits", "acks", "support", "logging", "quarantine", "teams",
+                    "escalation"):
         block = data.get(section)
         if isinstance(block, dict):
             for key in block:

@@ -18,11 +18,16 @@ from dataclasses import dataclass, field
 import schedule
 
 from mailbot.app import App
+from mailbot.escalation import run_escalations
 from mailbot.fetch import MailboxWatcher
 from mailbot.ingest import process_next
 from mailbot.outbox import OutboxSender
 
 log = logging.getLogger("mailbot.daemon")
+
+# A catch-up sweep after long downtime hands the rest to the next minute's run after this
+# long, so the main thread keeps pinging systemd's watchdog (WatchdogSec=120).
+ESCALATION_SWEEP_BUDGET_SECONDS = 30.0
 
 
 def sd_notify(state: str) -> None:
@@ -76,6 +81,18 @@ class Daemon:
         self.pipeline = PipelineWorker(self.app, self.stop, self.pipeline_wake, self.outbox_wake)
         self.sender = OutboxSender(self.app, self.stop, self.outbox_wake)
         self.scheduler.every(1).minutes.do(self._heartbeat)
+        self.scheduler.every(1).minutes.do(self.run_escalations)
+
+    def run_escalations(self) -> None:
+        """SLA warnings and escalations due now; a failure is logged and retried next minute, never fatal."""
+        try:
+            mails = run_escalations(self.app, stop=self.stop, time_budget_seconds=ESCALATION_SWEEP_BUDGET_SECONDS)
+        except Exception:  # noqa: BLE001 - e.g. the database is briefly unreachable
+            log.exception("escalation sweep failed; retrying at the next run")
+            return
+        if mails:
+            log.info("escalation sweep: %d mail(s) queued", mails)
+            self.outbox_wake.set()
 
     def _heartbeat(self) -> None:
         states = ", ".join(f"{w.mailbox.name}={'connected' if w.connected else 'down'}" for w in self.watchers)
@@ -90,6 +107,8 @@ class Daemon:
     def run_scheduler_until_stopped(self) -> None:
         watchdog = float(os.environ.get("WATCHDOG_USEC", "0")) / 2e6
         next_ping = 0.0
+        # Catch up at once after a restart or downtime instead of waiting for the first minute.
+        self.run_escalations()
         while not self.stop.is_set():
             try:
                 self.scheduler.run_pending()

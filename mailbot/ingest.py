@@ -28,6 +28,7 @@ from mailbot.compose import Envelope, new_message_id
 from mailbot.db import as_utc
 from mailbot.conversation import TaggedTicket, ThreadFacts, resolve_thread, subject_tag_number
 from mailbot.domain import MailboxKind, ParsedMessage, Status, Tier
+from mailbot.escalation import page_emergency
 from mailbot.models import (
     Attachment,
     Customer,
@@ -200,6 +201,10 @@ def _process(app: App, s: Session, row: InboundMail, now: datetime) -> Outcome:
         verb = "appended"
     stored = _store_message(app, s, ticket, msg, new_text, decision, row, now)
     _add_participants(s, ticket, msg, settings.own_addresses, "requester" if verb == "created" else "cc")
+    if (verb == "created" and mailbox.kind is MailboxKind.EMERGENCY and ticket.tier == Tier.PREMIUM.value
+            and decision.author_kind == "customer"):
+        # A premium emergency pages level 3 and on-call at once, day or night; recorded so it fires once.
+        page_emergency(app, s, ticket, now)
     ack = "no ack: " + ", ".join(decision.ack_reasons)
     if decision.send_ack and customer is not None:
         _enqueue_ack(app, s, ticket, customer, stored, decision, mailbox.address, mailbox.kind, now)

@@ -7,7 +7,8 @@ same ticket number all fail at the database.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -39,6 +41,18 @@ class Base(DeclarativeBase):
 
 def UtcDateTime() -> DateTime:  # noqa: N802 - reads like a column type
     return DateTime(timezone=True)
+
+
+# ``tickets.next_due_at`` value meaning "look at this ticket at the next escalation sweep":
+# earlier than any real instant, so the sweep's ``next_due_at <= now`` picks it up at once.
+CHECK_NOW = datetime(2000, 1, 1, tzinfo=timezone.utc)
+# Ticket statuses whose SLA clocks run (or are paused, for "waiting").
+ACTIVE_STATUSES = ("open", "waiting")
+
+
+def _assigned_level_default(context: Any) -> int:
+    # A ticket created without an explicit assigned level is owned by the level it starts at.
+    return int(context.get_current_parameters().get("level") or 1)
 
 
 class Customer(Base):
@@ -70,7 +84,10 @@ class Ticket(Base):
     severity_reasons: Mapped[str] = mapped_column(Text, default="")
     tier: Mapped[str] = mapped_column(String(16), default="basic")
     language: Mapped[str] = mapped_column(String(8), default="es")
+    # The level currently handling the ticket: starts at the assigned level, raised by escalations.
     level: Mapped[int] = mapped_column(Integer, default=1)
+    # The support level (1-3) that owns the ticket; escalation progress is in `escalations`, not here.
+    assigned_level: Mapped[int] = mapped_column(Integer, default=_assigned_level_default)
     mailbox: Mapped[str] = mapped_column(String(64))
     requester_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), nullable=True)
@@ -81,11 +98,53 @@ class Ticket(Base):
     first_responded_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # When the escalation sweep must next look at this ticket (the earliest warning or
+    # escalation instant of an unmet clock); NULL when nothing can come due. A cache kept
+    # by mailbot.escalation: changing any input of the SLA clocks through the ORM resets it
+    # to CHECK_NOW (see the listeners below), so it is never later than the truth.
+    next_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True, index=True)
 
     requester: Mapped[Customer] = relationship()
     messages: Mapped[list[Message]] = relationship(back_populates="ticket", order_by="Message.id")
     participants: Mapped[list[Participant]] = relationship(back_populates="ticket")
     events: Mapped[list[TicketEvent]] = relationship(back_populates="ticket", order_by="TicketEvent.id")
+
+
+def _status_changed(target: Ticket, value: str, _old: object, _initiator: object) -> None:
+    # An open or waiting ticket is looked at by the next sweep; a resolved or closed one
+    # leaves the due index for good (reopening it sets the status again).
+    target.next_due_at = CHECK_NOW if value in ACTIVE_STATUSES else None
+
+
+def _clock_input_changed(target: Ticket, _value: object, _old: object, _initiator: object) -> None:
+    if target.status is None or target.status in ACTIVE_STATUSES:
+        target.next_due_at = CHECK_NOW
+
+
+event.listen(Ticket.status, "set", _status_changed)
+for _attribute in (Ticket.severity, Ticket.tier, Ticket.assigned_level, Ticket.created_at,
+                   Ticket.first_responded_at, Ticket.resolved_at):
+    event.listen(_attribute, "set", _clock_input_changed)
+
+
+class EscalationFired(Base):
+    """One SLA warning, escalation or page that was sent: the database makes each fire once.
+
+    The unique key is what keeps a restart, two sweeps at once or two instances from
+    mailing the same step twice: the row is inserted in the same transaction as the
+    outbox row, and a second insert fails.
+    """
+
+    __tablename__ = "escalations"
+    __table_args__ = (UniqueConstraint("ticket_id", "deadline", "level", "kind"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    deadline: Mapped[str] = mapped_column(String(32))  # first_response | resolution
+    level: Mapped[int] = mapped_column(Integer)  # whose team was mailed
+    kind: Mapped[str] = mapped_column(String(16))  # warning | escalation | page
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)  # when the step became due
+    fired_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    recipients: Mapped[str] = mapped_column(Text, default="")  # comma-separated; empty when no team is configured
 
 
 class InboundMail(Base):
