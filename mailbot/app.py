@@ -12,7 +12,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailbot.business_calendar import BusinessCalendar
-from mailbot.config import Settings
+from mailbot.config import ConfigError, Settings
+from mailbot.kb import KbError, KnowledgeBase
 from mailbot.db import make_engine, make_sessionmaker, utcnow
 from mailbot.render import TemplateRenderer
 
@@ -28,6 +29,7 @@ class App:
     clock: Callable[[], datetime] = field(default=utcnow)
     # Monday-Friday 09:00-18:00 America/Santiago, Chilean holidays: the business clock of the SLA table.
     calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
+    kb: KnowledgeBase | None = None
 
     @property
     def loop_marker(self) -> str:
@@ -40,6 +42,12 @@ class App:
 
 
 def build_app(settings: Settings, clock: Callable[[], datetime] = utcnow) -> App:
+    kb = None
+    if settings.kb_dir is not None:
+        try:
+            kb = KnowledgeBase.from_folder(settings.kb_dir)
+        except KbError as exc:
+            raise ConfigError(settings.path, [f"instance.kb_dir: {exc}"]) from exc
     engine = make_engine(settings.database_url)
     return App(
         settings=settings,
@@ -49,4 +57,5 @@ def build_app(settings: Settings, clock: Callable[[], datetime] = utcnow) -> App
         secret=settings.resolved_secret(),
         instance_id=f"{socket.gethostname()}:{os.getpid()}",
         clock=clock,
+        kb=kb,
     )

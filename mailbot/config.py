@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from mailbot.classify import DEFAULT_SEVERITY_RULES, RuleConfigError, SeverityRule, rules_from_config
 from mailbot.domain import MailboxKind, Severity, Tier
 from mailbot.parsers.limits import Limits
 
@@ -147,6 +148,8 @@ class Settings:
     retry_base_seconds: float = 5.0
     lease_seconds: float = 60.0
     escalation: EscalationSettings = field(default_factory=EscalationSettings)
+    kb_dir: Path | None = None  # Markdown articles the acknowledgement may suggest
+    severity_rules: tuple[SeverityRule, ...] = DEFAULT_SEVERITY_RULES
 
     @property
     def own_addresses(self) -> frozenset[str]:
@@ -290,7 +293,7 @@ def _secret(r: _Reader, prefix: str, default_env: str, default_credential: str) 
 
 
 KNOWN_TOP_LEVEL = {"instance", "database", "mailboxes", "smtp", "limits", "acks", "sla", "teams", "support", "logging", "quarantine",
-                   "escalation"}
+                   "escalation", "classify"}
 
 
 def load_settings(path: Path | str) -> Settings:
@@ -424,6 +427,7 @@ def parse_settings(text: str, path: Path | str = "<config>") -> Settings:
     )
 
     template_dir = r.get("instance.template_dir", str, "")
+    kb_dir = r.get("instance.kb_dir", str, "")
     settings = Settings(
         path=str(path),
         instance_name=r.get("instance.name", str, "mailbot"),
@@ -449,6 +453,8 @@ def parse_settings(text: str, path: Path | str = "<config>") -> Settings:
         retry_base_seconds=r.get("quarantine.retry_base_seconds", float, 5.0, _positive),
         lease_seconds=r.get("instance.lease_seconds", float, 60.0, _positive),
         escalation=escalation,
+        kb_dir=Path(kb_dir) if kb_dir else None,
+        severity_rules=_severity_rules(r, data),
     )
     sla_data = data.get("sla", {})
     if isinstance(sla_data, dict):
@@ -473,6 +479,24 @@ def parse_settings(text: str, path: Path | str = "<config>") -> Settings:
     if r.problems:
         raise ConfigError(path, r.problems)
     return settings
+
+
+def _severity_rules(r: _Reader, data: dict[str, Any]) -> tuple[SeverityRule, ...]:
+    """``[[classify.rules]]`` replaces the built-in rules entirely when present."""
+    block = data.get("classify")
+    if block is None:
+        return DEFAULT_SEVERITY_RULES
+    if not isinstance(block, dict) or set(block) - {"rules"}:
+        r.problem("classify", "only [[classify.rules]] tables are allowed here")
+        return DEFAULT_SEVERITY_RULES
+    try:
+        return rules_from_config(block.get("rules", []))
+    except RuleConfigError as exc:
+        key = "classify.rules" if exc.index is None else f"classify.rules[{exc.index}]"
+        if exc.field:
+            key += "." + exc.field.split("[")[0]
+        r.problem(key, str(exc))
+        return DEFAULT_SEVERITY_RULES
 
 
 def missing_secrets(settings: Settings) -> list[str]:

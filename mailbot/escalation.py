@@ -46,7 +46,7 @@ from mailbot.db import as_utc
 from mailbot.domain import Severity, Tier
 from mailbot.models import ACTIVE_STATUSES, EscalationFired, Message, Ticket, TicketEvent
 from mailbot.outgoing import enqueue_mail
-from mailbot.promise import describe_duration
+from mailbot.promise import CHILE_TZ, describe_duration, format_local
 from mailbot.sla import (
     ESCALATION,
     FIRST_RESPONSE,
@@ -74,38 +74,6 @@ EVENT_KIND = {WARNING: "sla-warning", ESCALATION: "escalated", PAGE: "paged"}
 PAUSE_KINDS = frozenset({"paused"})
 RESUME_KINDS = frozenset({"resumed", "customer-replied", "reopened"})
 LAST_MESSAGE_CHARS = 1500
-CHILE_TZ = "America/Santiago"
-
-_DAYS = {
-    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-}
-_MONTHS = {
-    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
-           "noviembre", "diciembre"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"),
-}
-
-
-# ---- pure helpers ----------------------------------------------------------------
-
-
-def format_local(instant: datetime, language: str, tz: str = CHILE_TZ, now: datetime | None = None) -> str:
-    """"lunes 3 de marzo, 11:00" / "Monday 3 March, 11:00" in ``tz``; the year only when it is not ``now``'s.
-
-    The names are written here, not taken from the process locale (which a systemd
-    service usually runs as C/POSIX).
-    """
-    lang = "en" if language == "en" else "es"
-    zone = ZoneInfo(tz)
-    local = to_utc(instant).astimezone(zone)
-    show_year = now is not None and to_utc(now).astimezone(zone).year != local.year
-    day, month = _DAYS[lang][local.weekday()], _MONTHS[lang][local.month - 1]
-    if lang == "en":
-        return f"{day} {local.day} {month}{f' {local.year}' if show_year else ''}, {local:%H:%M}"
-    return f"{day} {local.day} de {month}{f' de {local.year}' if show_year else ''}, {local:%H:%M}"
-
 
 def describe_wall_time(span: timedelta, language: str) -> str:
     """A plain (24/7) span in words: "3 días 4 h", "1 h 5 min", "12 minutos"; under a minute: "menos de un minuto"."""

@@ -44,7 +44,9 @@ from mailbot.outgoing import enqueue_mail
 from mailbot.parsers import automation_reasons, check_limits, extract_new_text, parse_message
 from mailbot.parsers.autoreply import is_bounce
 from mailbot.plan import Action, Decision, PlanFacts, decide
-from mailbot.promise import describe_duration
+
+from mailbot.missing_info import missing_information
+from mailbot.promise import describe_duration, format_local
 from mailbot.sla import FIRST_RESPONSE, RESOLUTION, compute_clocks
 from mailbot.tokens import reply_address, ticket_from_address
 
@@ -53,17 +55,14 @@ decisions = logging.getLogger("mailbot.decisions")
 
 _MESSAGE_ID_RE = re.compile(rb"^message-id:[ \t]*<?([^>\r\n]*)>?", re.IGNORECASE | re.MULTILINE)
 
-
 def ticket_ref(app: App, number: int) -> str:
     return f"{app.settings.ticket_prefix}-{number:06d}"
-
 
 def _header_block(raw: bytes, limit: int) -> bytes:
     end = raw.find(b"\n\n")
     end_crlf = raw.find(b"\r\n\r\n")
     cut = min([e for e in (end, end_crlf) if e >= 0] or [len(raw)])
     return raw[: min(cut, limit)]
-
 
 def record_inbound(app: App, mailbox: str, uidvalidity: int, uid: int, raw: bytes, received_at: datetime) -> int | None:
     """Transaction 1. Returns the new row id, or None when we already had this message."""
@@ -95,14 +94,12 @@ def record_inbound(app: App, mailbox: str, uidvalidity: int, uid: int, raw: byte
                 raise
         return None
 
-
 @dataclass(frozen=True)
 class Outcome:
     inbound_id: int
     state: str  # done | ignored | duplicate | quarantined | retry
     summary: str
     ticket: int | None = None
-
 
 def process_next(app: App) -> Outcome | None:
     """Claim and process one recorded message; None when there is nothing to do."""
@@ -130,7 +127,6 @@ def process_next(app: App) -> Outcome | None:
     decisions.info("%s", outcome.summary)
     return outcome
 
-
 def _record_failure(app: App, s: Session, row: InboundMail, exc: Exception, now: datetime) -> Outcome:
     row.attempts += 1
     reason = f"{type(exc).__name__}: {exc}"[:2000]
@@ -146,7 +142,6 @@ def _record_failure(app: App, s: Session, row: InboundMail, exc: Exception, now:
     log.warning("message %s (mailbox %s uid %s) failed attempt %d, will retry: %s",
                 row.id, row.mailbox, row.uid, row.attempts, reason)
     return Outcome(row.id, "retry", reason)
-
 
 def _process(app: App, s: Session, row: InboundMail, now: datetime) -> Outcome:
     settings = app.settings
@@ -182,6 +177,7 @@ def _process(app: App, s: Session, row: InboundMail, now: datetime) -> Outcome:
         ack_rate_limit_per_hour=settings.ack_rate_limit_per_hour,
         ticket_status=Status(ticket.status) if ticket else None,
         default_language=settings.default_language,
+        severity_rules=settings.severity_rules,
     )
     decision = decide(msg, new_text, match, automation, facts)
 
@@ -207,13 +203,12 @@ def _process(app: App, s: Session, row: InboundMail, now: datetime) -> Outcome:
         page_emergency(app, s, ticket, now)
     ack = "no ack: " + ", ".join(decision.ack_reasons)
     if decision.send_ack and customer is not None:
-        _enqueue_ack(app, s, ticket, customer, stored, decision, mailbox.address, mailbox.kind, now)
+        _enqueue_ack(app, s, ticket, customer, stored, msg, decision, mailbox.address, now)
         ack = "ack queued"
     ref = ticket_ref(app, ticket.id)
     summary = (f"ticket {ref} {verb} from {sender or '<none>'} ({where}): severity={ticket.severity} "
                f"level={ticket.level} language={decision.language} [{', '.join(decision.reasons)}]; {ack}")
     return Outcome(row.id, "done", summary, ticket=ticket.id)
-
 
 def _thread_facts(app: App, s: Session, msg: ParsedMessage) -> ThreadFacts:
     prefix = app.settings.ticket_prefix
@@ -241,7 +236,6 @@ def _thread_facts(app: App, s: Session, msg: ParsedMessage) -> ThreadFacts:
             tagged = TaggedTicket(t.id, participants, org_domains)
     return ThreadFacts(token_ticket=token_ticket, ticket_by_message_id=by_id, tagged=tagged)
 
-
 def _customer(s: Session, msg: ParsedMessage, now: datetime) -> Customer:
     assert msg.from_addr is not None
     email = msg.from_addr.email
@@ -259,11 +253,9 @@ def _customer(s: Session, msg: ParsedMessage, now: datetime) -> Customer:
         # Another instance created the same customer a moment ago.
         return s.scalars(select(Customer).where(Customer.email == email)).one()
 
-
 def _acks_sent(s: Session, email: str, since: datetime) -> int:
     return s.scalar(select(func.count(Outbox.id)).where(
         Outbox.kind == "ack", Outbox.recipient_key == email, Outbox.created_at > since)) or 0
-
 
 def _create_ticket(app: App, s: Session, msg: ParsedMessage, d: Decision, customer: Customer,
                    row: InboundMail, now: datetime) -> Ticket:
@@ -289,7 +281,6 @@ def _create_ticket(app: App, s: Session, msg: ParsedMessage, d: Decision, custom
                       reasons=", ".join(d.reasons)))
     return ticket
 
-
 def _append_to_ticket(s: Session, ticket: Ticket, d: Decision, automation: tuple[str, ...], now: datetime) -> None:
     ticket.updated_at = now
     if d.reopen:
@@ -304,7 +295,6 @@ def _append_to_ticket(s: Session, ticket: Ticket, d: Decision, automation: tuple
     elif is_bounce(automation):
         s.add(TicketEvent(ticket_id=ticket.id, at=now, kind="delivery-failure", detail="a bounce threaded into this ticket",
                           reasons=", ".join(d.reasons)))
-
 
 def _store_message(app: App, s: Session, ticket: Ticket, msg: ParsedMessage, new_text: str, d: Decision,
                    row: InboundMail, now: datetime) -> Message:
@@ -326,7 +316,6 @@ def _store_message(app: App, s: Session, ticket: Ticket, msg: ParsedMessage, new
                          content_type=att.content_type[:200], stored=keep))
     return stored
 
-
 def _add_participants(s: Session, ticket: Ticket, msg: ParsedMessage, own: frozenset[str], sender_role: str) -> None:
     existing = set(s.scalars(select(Participant.email).where(Participant.ticket_id == ticket.id)))
     wanted: list[tuple[str, str]] = []
@@ -340,16 +329,14 @@ def _add_participants(s: Session, ticket: Ticket, msg: ParsedMessage, own: froze
         existing.add(email)
         s.add(Participant(ticket_id=ticket.id, email=email, role=role))
 
-
 def _support_context(app: App, language: str) -> dict[str, str]:
     sup = app.settings.support
     return {"email": sup.email, "emergency_email": sup.emergency_email, "phone": sup.phone, "whatsapp": sup.whatsapp,
             "hours": sup.hours_en if language == "en" else sup.hours_es,
             "chat": sup.chat_en if language == "en" else sup.chat_es}
 
-
-def _enqueue_ack(app: App, s: Session, ticket: Ticket, customer: Customer, stored: Message, d: Decision,
-                 mailbox_address: str, kind: MailboxKind, now: datetime) -> None:
+def _enqueue_ack(app: App, s: Session, ticket: Ticket, customer: Customer, stored: Message, msg: ParsedMessage,
+                 d: Decision, mailbox_address: str, now: datetime) -> None:
     from mailbot.domain import Severity
 
     settings = app.settings
@@ -362,6 +349,12 @@ def _enqueue_ack(app: App, s: Session, ticket: Ticket, customer: Customer, store
         "resolution": describe_duration(target.resolution_minutes, target.clock, d.language) if target.resolution_minutes else "",
         "clock": target.clock, "emergency_upsell": d.emergency_upsell, "company": settings.support.company,
         "support": _support_context(app, d.language),
+        "first_response_due": format_local(ticket.first_response_due_at, d.language, now=now) if ticket.first_response_due_at else "",
+        # What a good report has (the seed's "Reporte del problema"), asked only for what seems missing.
+        "missing": missing_information(ticket.severity, stored.reply_text, [a.filename for a in msg.attachments],
+                                       [a.content_type for a in msg.attachments]),
+        "articles": [{"title": sug.article.title, "url": sug.article.url}
+                     for sug in (app.kb.suggest(ticket.subject, stored.reply_text, d.language) if app.kb else ())],
     }
     rendered = app.renderer.render("ack", d.language, context)
     refs = tuple(r for r in (*stored.references.split(), stored.message_id) if r)
@@ -375,7 +368,6 @@ def _enqueue_ack(app: App, s: Session, ticket: Ticket, customer: Customer, store
     enqueue_mail(s, kind="ack", envelope=envelope, rendered=rendered, now=now, ticket_id=ticket.id, mailbox=stored.mailbox)
     s.add(TicketEvent(ticket_id=ticket.id, at=now, kind="ack-queued", detail=f"acknowledgement to {customer.email} in {d.language}",
                       reasons=", ".join(d.ack_reasons)))
-
 
 def _enqueue_limit_notice(app: App, s: Session, headers: ParsedMessage, violation: object, mailbox_address: str,
                           now: datetime) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from mailbot.classify import classify_severity, detect_language, level_for
+from mailbot.classify import DEFAULT_SEVERITY_RULES, SeverityRule, classify_severity, detect_language, level_for
 from mailbot.conversation import ThreadMatch
 from mailbot.domain import MailboxKind, ParsedMessage, Severity, Status, Tier
 from mailbot.parsers.autoreply import is_bounce
@@ -32,6 +32,7 @@ class PlanFacts:
     ack_rate_limit_per_hour: int
     ticket_status: Status | None  # of the matched ticket
     default_language: str = "es"
+    severity_rules: tuple[SeverityRule, ...] = DEFAULT_SEVERITY_RULES
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def decide(msg: ParsedMessage, new_text: str, match: ThreadMatch, automation: tu
         return Decision(Action.IGNORE, None, reasons + ("bounce-without-ticket",), author_kind="system", language=language)
 
     forced = Severity.CRITICAL if facts.mailbox_kind is MailboxKind.EMERGENCY else None
-    severity, fired = classify_severity(msg.subject, new_text, forced=forced)
+    severity, fired = classify_severity(msg.subject, new_text, rules=facts.severity_rules, forced=forced)
     ack_reasons: list[str] = []
     if automation:
         ack_reasons.append("rfc3834-no-auto-reply-to-automatic-mail")

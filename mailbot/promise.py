@@ -18,7 +18,12 @@ On the 24/7 clock there is no qualifier at all.
 
 from __future__ import annotations
 
-__all__ = ["BUSINESS", "CLOCKS", "LANGUAGES", "TWENTY_FOUR_SEVEN", "describe_duration"]
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from mailbot.business_calendar import to_utc
+
+__all__ = ["BUSINESS", "CHILE_TZ", "CLOCKS", "LANGUAGES", "TWENTY_FOUR_SEVEN", "describe_duration", "format_local"]
 
 BUSINESS = "business"
 TWENTY_FOUR_SEVEN = "24/7"
@@ -67,3 +72,33 @@ def describe_duration(minutes: int, clock: str, language: str) -> str:
     else:
         phrase = f"{hours} h {rest} min"
     return f"{phrase} en horario hábil" if business else phrase
+
+
+CHILE_TZ = "America/Santiago"
+
+_DAYS = {
+    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+_MONTHS = {
+    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
+           "noviembre", "diciembre"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"),
+}
+
+
+def format_local(instant: datetime, language: str, tz: str = CHILE_TZ, now: datetime | None = None) -> str:
+    """"lunes 3 de marzo, 11:00" / "Monday 3 March, 11:00" in ``tz``; the year only when it is not ``now``'s.
+
+    The names are written here, not taken from the process locale (which a systemd
+    service usually runs as C/POSIX).
+    """
+    lang = "en" if language == "en" else "es"
+    zone = ZoneInfo(tz)
+    local = to_utc(instant).astimezone(zone)
+    show_year = now is not None and to_utc(now).astimezone(zone).year != local.year
+    day, month = _DAYS[lang][local.weekday()], _MONTHS[lang][local.month - 1]
+    if lang == "en":
+        return f"{day} {local.day} {month}{f' {local.year}' if show_year else ''}, {local:%H:%M}"
+    return f"{day} {local.day} de {month}{f' de {local.year}' if show_year else ''}, {local:%H:%M}"

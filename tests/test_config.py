@@ -40,15 +40,15 @@ def test_example_config_passes_with_passwords_from_credentials_directory(tmp_pat
 
 @pytest.mark.parametrize("old,new,expected", [
     ("port = 993                           # default", "port = \"nine\"                       # default",
-     "mailboxes[0].port (line 37): expected an integer, got str 'nine'"),
+     "mailboxes[0].port (line 38): expected an integer, got str 'nine'"),
     ('security = "tls"                     # "tls" (implicit), "starttls", or "plain" (loopback only)', 'security = "ssl"',
-     "mailboxes[0].security (line 38): must be one of tls, starttls, plain; got 'ssl'"),
-    ("max_mime_parts = 1000", "max_mime_parts = -5", "limits.max_mime_parts (line 77): must be greater than 0"),
+     "mailboxes[0].security (line 39): must be one of tls, starttls, plain; got 'ssl'"),
+    ("max_mime_parts = 1000", "max_mime_parts = -5", "limits.max_mime_parts (line 78): must be greater than 0"),
     ("first_response_minutes = 30", "first_reponse_minutes = 30", "sla"),
     ('address = "soporte@menteautonoma.cl" # required; the address customers write to', 'adress = "soporte@menteautonoma.cl"',
-     "mailboxes[0].adress (line 34): unknown key"),
+     "mailboxes[0].adress (line 35): unknown key"),
     ('host = "imap.menteautonoma.cl"       # required', 'host = "imap.menteautonoma.cl"\nsecurity_level = 3',
-     "mailboxes[0].security_level (line 37): unknown key"),
+     "mailboxes[0].security_level (line 38): unknown key"),
 ])
 def test_broken_config_names_key_and_line(tmp_path, old, new, expected):
     text = EXAMPLE.read_text()
@@ -79,3 +79,21 @@ def test_plain_imap_to_a_remote_host_is_refused():
         from mailbot.config import parse_settings
         parse_settings(text)
     assert any("only allowed on loopback" in p for p in err.value.problems)
+
+
+def test_bad_severity_rule_names_rule_field_and_line(tmp_path):
+    rules = (Path(__file__).parent.parent / "config" / "severity-rules.example.toml").read_text()
+    path = tmp_path / "rules.toml"
+    path.write_text(EXAMPLE.read_text() + "\n" + rules.replace('\nseverity = "critical"', '\nseverity = "urgent"', 1))
+    result = check_config(path)
+    assert result.returncode == 78
+    assert "classify.rules[0].severity (line" in result.stderr and "urgent" in result.stderr
+
+
+def test_severity_rules_from_the_example_file_load():
+    from mailbot.classify import DEFAULT_SEVERITY_RULES
+    from mailbot.config import parse_settings
+
+    rules = (Path(__file__).parent.parent / "config" / "severity-rules.example.toml").read_text()
+    settings = parse_settings(EXAMPLE.read_text() + "\n" + rules)
+    assert settings.severity_rules == DEFAULT_SEVERITY_RULES

@@ -28,7 +28,8 @@ from sqlalchemy.exc import IntegrityError
 
 from mailbot.app import build_app
 from mailbot.config import EscalationSettings, load_settings
-from mailbot.escalation import format_local, next_check, run_escalations, trim_text
+from mailbot.escalation import next_check, run_escalations, trim_text
+from mailbot.promise import format_local
 from mailbot.ingest import process_next, record_inbound
 from mailbot.models import Customer, EscalationFired, Message, Outbox, Ticket, TicketEvent
 from mailbot.sla import Clock, TicketClockState, due_escalations

@@ -132,3 +132,23 @@ def test_deadlines_set_on_business_hours_from_receipt(app):
         assert (t.tier, t.severity) == ("basic", "general")
         assert t.first_response_due_at.replace(tzinfo=timezone.utc) == datetime(2026, 3, 4, 19, 0, tzinfo=timezone.utc)
         assert t.resolution_due_at is None
+
+
+def test_ack_asks_for_what_is_missing_and_suggests_a_relevant_article(app):
+    import email
+    import email.policy
+
+    raw = (b"From: Cliente <cliente40@empresa.cl>\r\nTo: soporte@menteautonoma.cl\r\n"
+           b"Subject: Error al exportar reportes a Excel\r\nMessage-ID: <kb-1@empresa.cl>\r\n"
+           b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+           b"Hola, desde ayer aparece un error al exportar el reporte de ventas a Excel, el archivo sale vac\xc3\xado.\r\n")
+    record_inbound(app, "soporte", 7, 40, raw, NOW)
+    outcome = process_next(app)
+    with app.sessions() as s:
+        assert s.get(Ticket, outcome.ticket).severity == "important"
+        ack = s.scalars(select(Outbox).where(Outbox.ticket_id == outcome.ticket)).one()
+    text = email.message_from_bytes(ack.raw, policy=email.policy.default).get_body(("plain",)).get_content()
+    assert "los pasos para reproducir el error" in text
+    assert "capturas de pantalla o un video del error" in text
+    assert "exportar-reportes-excel" in text  # the starter article from config/kb
+    assert "antes del miércoles 4 de marzo, 16:00 (hora de Chile)" in text  # 24 business hours from Monday 10:00

@@ -84,7 +84,9 @@ def visible_text(html: str) -> str:
 @pytest.mark.parametrize("tier", list(Tier))
 @pytest.mark.parametrize("severity", list(Severity))
 def test_ack_every_combination(renderer, language, severity, tier):
-    context = ack_context(severity, tier, language)
+    # As the pipeline does: only critical/important reports are asked for what they lack.
+    missing = () if severity is Severity.GENERAL else ("steps", "screenshots", "logs")
+    context = ack_context(severity, tier, language, missing=missing)
     mail = renderer.render("ack", language, context)
     assert isinstance(mail, RenderedMail)
 
@@ -113,7 +115,7 @@ def test_ack_every_combination(renderer, language, severity, tier):
 
 
 def test_ack_spanish_text_reads_right(renderer):
-    mail = renderer.render("ack", "es", ack_context(Severity.IMPORTANT, Tier.BASIC))
+    mail = renderer.render("ack", "es", ack_context(Severity.IMPORTANT, Tier.BASIC, missing=("screenshots", "logs")))
     assert mail.text.startswith("Hola, María González:\n")
     assert "número de ticket MA-000001" in mail.text
     assert "problema importante" in mail.text
@@ -121,7 +123,7 @@ def test_ack_spanish_text_reads_right(renderer):
     assert "resolverlo en un plazo de 72 horas hábiles" in mail.text
     assert "responder a este correo" in mail.text
     assert "[MA-000001] en el asunto" in mail.text
-    assert "capturas de pantalla o videos" in mail.text
+    assert "capturas de pantalla o un video del error" in mail.text
     assert "logs" in mail.text
     assert "chat en vivo en nuestro sitio web" in mail.text
     assert "\n\n\n" not in mail.text
@@ -374,3 +376,16 @@ def test_limit_notice_missing_variable_raises(renderer):
 
 def test_templates_dir_is_inside_the_package():
     assert PACKAGE_TEMPLATES == Path(__file__).resolve().parents[1] / "mailbot" / "templates"
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_ack_lists_only_what_is_missing_and_suggests_articles(renderer, language):
+    article = {"title": "Cómo exportar reportes a Excel", "url": "https://ayuda.menteautonoma.cl/articulos/exportar"}
+    mail = renderer.render("ack", language, ack_context(Severity.IMPORTANT, Tier.BASIC, language, missing=("logs",),
+                                                        articles=[article], first_response_due="lunes 3 de marzo, 11:00"))
+    for body in (mail.text, visible_text(mail.html)):
+        assert REMINDER_MARK[language] not in body  # steps were given
+        assert ("logs" in body.lower())
+        assert article["title"] in body
+        assert "lunes 3 de marzo, 11:00" in body
+    assert 'href="https://ayuda.menteautonoma.cl/articulos/exportar"' in mail.html

@@ -19,6 +19,9 @@ def loopback_config_text(folder: Path, servers: MailServers, database_url: str =
     os.environ["MAILBOT_LOOPBACK_SOPORTE_PASSWORD"] = passwords["soporte"]
     os.environ["MAILBOT_LOOPBACK_EMERGENCIAS_PASSWORD"] = passwords["emergencias"]
     database_url = database_url or f"sqlite:///{folder / 'mailbot.db'}"
+    # The starter articles of a source checkout (config/kb), when there is one.
+    kb = Path(__file__).resolve().parents[2] / "config" / "kb"
+    kb_line = f'kb_dir = "{kb}"\n' if kb.is_dir() else ""
     mailbox = """
 [[mailboxes]]
 name = "{name}"
@@ -40,7 +43,7 @@ name = "mailbot-loopback"
 domain = "{DOMAIN}"
 data_dir = "{folder / 'data'}"
 secret_env = "{SECRET_ENV}"
-
+{kb_line}
 [database]
 url = "{database_url}"
 {boxes}
