@@ -59,7 +59,7 @@ def to_utc(instant: datetime) -> datetime:
     return instant.astimezone(UTC)
 
 
-def _as_duration(minutes: int | timedelta) -> timedelta:
+def as_duration(minutes: int | timedelta) -> timedelta:
     if isinstance(minutes, timedelta):
         duration = minutes
     elif isinstance(minutes, int) and not isinstance(minutes, bool):
@@ -204,7 +204,7 @@ class BusinessCalendar:
 
     def add_business(self, start: datetime, minutes: int | timedelta) -> datetime:
         """The earliest instant at which ``minutes`` of open time have elapsed since ``start``."""
-        remaining = _as_duration(minutes)
+        remaining = as_duration(minutes)
         start = to_utc(start)
         if not remaining:
             return start
@@ -254,7 +254,7 @@ class TwentyFourSeven:
             yield start, stop
 
     def add_business(self, start: datetime, minutes: int | timedelta) -> datetime:
-        return to_utc(start) + _as_duration(minutes)
+        return to_utc(start) + as_duration(minutes)
 
     def business_time_between(self, a: datetime, b: datetime) -> timedelta:
         return max(to_utc(b) - to_utc(a), _ZERO)

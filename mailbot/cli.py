@@ -92,27 +92,27 @@ def cmd_tickets(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_show(args: argparse.Namespace) -> int:
-    from mailbot.views import TicketNotFound, show_ticket
+def _print_ticket_view(args: argparse.Namespace, view) -> int:  # type: ignore[no-untyped-def]
+    from mailbot.views import TicketNotFound
 
     try:
-        print(show_ticket(_app(args), args.ticket))
+        print(view(_app(args), args.ticket))
     except TicketNotFound as exc:
         print(f"mailbot: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from mailbot.views import show_ticket
+
+    return _print_ticket_view(args, show_ticket)
 
 
 def cmd_sla(args: argparse.Namespace) -> int:
     from mailbot.escalation import sla_report
-    from mailbot.views import TicketNotFound
 
-    try:
-        print(sla_report(_app(args), args.ticket))
-    except TicketNotFound as exc:
-        print(f"mailbot: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return _print_ticket_view(args, sla_report)
 
 
 def cmd_quarantine(args: argparse.Namespace) -> int:

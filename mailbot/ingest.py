@@ -48,7 +48,7 @@ from mailbot.plan import Action, Decision, PlanFacts, decide
 from mailbot.missing_info import missing_information
 from mailbot.promise import describe_duration, format_local
 from mailbot.sla import FIRST_RESPONSE, RESOLUTION, compute_clocks
-from mailbot.tokens import reply_address, ticket_from_address
+from mailbot.tokens import base_address, reply_address, ticket_from_address
 
 log = logging.getLogger("mailbot.ingest")
 decisions = logging.getLogger("mailbot.decisions")
@@ -323,8 +323,7 @@ def _add_participants(s: Session, ticket: Ticket, msg: ParsedMessage, own: froze
         wanted.append((msg.from_addr.email, sender_role))
     wanted += [(a.email, "cc") for a in (*msg.to, *msg.cc)]
     for email, role in wanted:
-        base = email.partition("+")[0] + "@" + email.rpartition("@")[2] if "+" in email else email
-        if email in existing or base in own or email in own:
+        if email in existing or base_address(email) in own:
             continue
         existing.add(email)
         s.add(Participant(ticket_id=ticket.id, email=email, role=role))

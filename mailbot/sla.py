@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable, Protocol, Sequence
 
-from mailbot.business_calendar import BusinessCalendar, Calendar, TwentyFourSeven, calendar_for, to_utc
+from mailbot.business_calendar import BusinessCalendar, Calendar, TwentyFourSeven, as_duration, calendar_for, to_utc
 
 FIRST_RESPONSE = "first_response"
 RESOLUTION = "resolution"
@@ -59,18 +59,6 @@ class Pause:
         to_utc(self.start)
         if self.end is not None and to_utc(self.end) < to_utc(self.start):
             raise ValueError(f"pause ends before it starts: {self.start.isoformat()} > {self.end.isoformat()}")
-
-
-def _duration(minutes: int | timedelta) -> timedelta:
-    if isinstance(minutes, timedelta):
-        value = minutes
-    elif isinstance(minutes, int) and not isinstance(minutes, bool):
-        value = timedelta(minutes=minutes)
-    else:
-        raise TypeError(f"minutes must be an int or a timedelta, not {type(minutes).__name__}")
-    if value < _ZERO:
-        raise ValueError(f"a duration cannot be negative: {minutes!r}")
-    return value
 
 
 def merge_pauses(start: datetime, pauses: Iterable[Pause]) -> list[tuple[datetime, datetime | None]]:
@@ -107,7 +95,7 @@ def deadline(start: datetime, minutes: int | timedelta, cal: Calendar,
 
     ``None`` while paused (an open pause that began before the time ran out).
     """
-    remaining = _duration(minutes)
+    remaining = as_duration(minutes)
     cursor = to_utc(start)
     if not remaining:
         return cursor
@@ -200,7 +188,7 @@ def compute_clocks(received_at: datetime, target: SlaTargetLike, cal: BusinessCa
         goals.append((RESOLUTION, target.resolution_minutes, resolved_at))
     clocks = []
     for name, minutes, met_at in goals:
-        full = _duration(minutes)
+        full = as_duration(minutes)
         met = None if met_at is None else to_utc(met_at)
         relevant = pauses if met is None else _pauses_until(pauses, met)
         clocks.append(Clock(
