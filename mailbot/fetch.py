@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from mailbot.app import App
 from mailbot.config import MailboxConfig
-from mailbot.ingest import record_inbound
+from mailbot.ingest import Fetched, record_batch
 from mailbot.leases import hold_lease, release_lease
 from mailbot.models import InboundMail, MailboxCursor, Quarantine
 
@@ -163,13 +163,10 @@ class MailboxWatcher(threading.Thread):
         for start in range(0, len(uids), FETCH_BATCH):
             batch = uids[start:start + FETCH_BATCH]
             fetched = client.fetch(batch, ["BODY.PEEK[]", "INTERNALDATE"])
-            for uid in batch:
-                item = fetched.get(uid)
-                if item is None or b"BODY[]" not in item:
-                    continue  # expunged by someone else meanwhile
-                received = _as_utc(item.get(b"INTERNALDATE")) or self.app.clock()
-                if record_inbound(self.app, m.name, uidvalidity, uid, bytes(item[b"BODY[]"]), received) is not None:
-                    new += 1
+            # Messages expunged by someone else meanwhile come back without a body: skip them.
+            items = [Fetched(uid, bytes(fetched[uid][b"BODY[]"]), _as_utc(fetched[uid].get(b"INTERNALDATE")) or self.app.clock())
+                     for uid in batch if b"BODY[]" in fetched.get(uid, {})]
+            new += record_batch(self.app, m.name, uidvalidity, items)
             recorded += batch
             if new:
                 self.on_recorded()

@@ -64,25 +64,55 @@ def _header_block(raw: bytes, limit: int) -> bytes:
     cut = min([e for e in (end, end_crlf) if e >= 0] or [len(raw)])
     return raw[: min(cut, limit)]
 
-def record_inbound(app: App, mailbox: str, uidvalidity: int, uid: int, raw: bytes, received_at: datetime) -> int | None:
-    """Transaction 1. Returns the new row id, or None when we already had this message."""
-    sha256 = hashlib.sha256(raw).hexdigest()
-    m = _MESSAGE_ID_RE.search(_header_block(raw, app.settings.limits.max_header_bytes))
+@dataclass(frozen=True)
+class Fetched:
+    """One message as the watcher fetched it."""
+
+    uid: int
+    raw: bytes
+    received_at: datetime
+
+
+def _inbound_row(app: App, mailbox: str, uidvalidity: int, item: Fetched, s: Session, now: datetime) -> InboundMail | None:
+    sha256 = hashlib.sha256(item.raw).hexdigest()
+    seen = s.scalar(select(InboundMail.id).where(
+        InboundMail.mailbox == mailbox, InboundMail.uidvalidity == uidvalidity, InboundMail.uid == item.uid))
+    if seen is None:
+        # After a UIDVALIDITY change the same bytes come back under new UIDs.
+        seen = s.scalar(select(InboundMail.id).where(InboundMail.mailbox == mailbox, InboundMail.sha256 == sha256))
+    if seen is not None:
+        return None
+    m = _MESSAGE_ID_RE.search(_header_block(item.raw, app.settings.limits.max_header_bytes))
     message_id = m.group(1).decode("ascii", "replace").strip()[:998] if m else ""
+    row = InboundMail(mailbox=mailbox, uidvalidity=uidvalidity, uid=item.uid, message_id=message_id,
+                      sha256=sha256, size=len(item.raw), raw=item.raw, received_at=item.received_at,
+                      recorded_at=now, state="pending", attempts=0)
+    s.add(row)
+    return row
+
+
+def record_batch(app: App, mailbox: str, uidvalidity: int, items: list[Fetched]) -> int:
+    """Transaction 1 for a whole fetch batch (one commit, one fsync); returns how many were new.
+
+    If another instance recorded one of them meanwhile, the batch falls back to one
+    transaction per message, where that one is simply a no-op.
+    """
     now = app.clock()
     try:
         with app.sessions.begin() as s:
-            seen = s.scalar(select(InboundMail.id).where(
-                InboundMail.mailbox == mailbox, InboundMail.uidvalidity == uidvalidity, InboundMail.uid == uid))
-            if seen is None:
-                # After a UIDVALIDITY change the same bytes come back under new UIDs.
-                seen = s.scalar(select(InboundMail.id).where(InboundMail.mailbox == mailbox, InboundMail.sha256 == sha256))
-            if seen is not None:
+            rows = [r for item in items if (r := _inbound_row(app, mailbox, uidvalidity, item, s, now)) is not None]
+        return len(rows)
+    except IntegrityError:
+        return sum(record_inbound(app, mailbox, uidvalidity, i.uid, i.raw, i.received_at) is not None for i in items)
+
+
+def record_inbound(app: App, mailbox: str, uidvalidity: int, uid: int, raw: bytes, received_at: datetime) -> int | None:
+    """Transaction 1 for one message. Returns the new row id, or None when we already had it."""
+    try:
+        with app.sessions.begin() as s:
+            row = _inbound_row(app, mailbox, uidvalidity, Fetched(uid, raw, received_at), s, app.clock())
+            if row is None:
                 return None
-            row = InboundMail(mailbox=mailbox, uidvalidity=uidvalidity, uid=uid, message_id=message_id,
-                              sha256=sha256, size=len(raw), raw=raw, received_at=received_at,
-                              recorded_at=now, state="pending", attempts=0)
-            s.add(row)
             s.flush()
             return row.id
     except IntegrityError:
@@ -93,6 +123,7 @@ def record_inbound(app: App, mailbox: str, uidvalidity: int, uid: int, raw: byte
                     InboundMail.mailbox == mailbox, InboundMail.uidvalidity == uidvalidity, InboundMail.uid == uid)) is None:
                 raise
         return None
+
 
 @dataclass(frozen=True)
 class Outcome:

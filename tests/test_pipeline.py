@@ -152,3 +152,14 @@ def test_ack_asks_for_what_is_missing_and_suggests_a_relevant_article(app):
     assert "capturas de pantalla o un video del error" in text
     assert "exportar-reportes-excel" in text  # the starter article from config/kb
     assert "antes del miércoles 4 de marzo, 16:00 (hora de Chile)" in text  # 24 business hours from Monday 10:00
+
+
+def test_record_batch_commits_new_ones_and_skips_known_and_repeated(app):
+    from mailbot.ingest import Fetched, record_batch
+
+    assert record_inbound(app, "soporte", 7, 50, _simple(50), NOW) is not None
+    batch = [Fetched(50, _simple(50), NOW), Fetched(51, _simple(51), NOW), Fetched(52, _simple(51), NOW)]
+    assert record_batch(app, "soporte", 7, batch) == 1  # 50 known by UID, 52 repeats 51's bytes
+    assert record_batch(app, "soporte", 7, batch) == 0
+    with app.sessions() as s:
+        assert sorted(s.scalars(select(InboundMail.uid))) == [50, 51]
