@@ -1,7 +1,7 @@
 """The ingest path: record (transaction 1), then process (transaction 2).
 
-record_inbound() commits the raw bytes keyed by (mailbox, UIDVALIDITY, UID) before
-anything else; from then on the message is ours and may leave the INBOX. 
+record_batch() / record_inbound() commit the raw bytes keyed by (mailbox, UIDVALIDITY,
+UID) before anything else; from then on the message is ours and may leave the INBOX.
 process_next() claims one recorded message, runs the pure steps (limits, parse,
 screen, thread, classify, plan) and writes every effect - ticket, messages,
 attachments, events, outbox rows - in a single transaction. A message whose
@@ -24,10 +24,11 @@ from sqlalchemy.orm import Session
 
 from mailbot.app import App
 from mailbot.attachments import store_blob
+from mailbot.classify import detect_language
 from mailbot.compose import Envelope, new_message_id
-from mailbot.db import as_utc
 from mailbot.conversation import TaggedTicket, ThreadFacts, resolve_thread, subject_tag_number
-from mailbot.domain import MailboxKind, ParsedMessage, Status, Tier
+from mailbot.db import as_utc
+from mailbot.domain import MailboxKind, ParsedMessage, Severity, Status, Tier
 from mailbot.escalation import page_emergency
 from mailbot.models import (
     Attachment,
@@ -43,9 +44,8 @@ from mailbot.models import (
 from mailbot.outgoing import enqueue_mail
 from mailbot.parsers import automation_reasons, check_limits, extract_new_text, parse_message
 from mailbot.parsers.autoreply import is_bounce
-from mailbot.plan import Action, Decision, PlanFacts, decide
-
 from mailbot.missing_info import missing_information
+from mailbot.plan import Action, Decision, PlanFacts, decide
 from mailbot.promise import describe_duration, format_local
 from mailbot.sla import FIRST_RESPONSE, RESOLUTION, compute_clocks
 from mailbot.tokens import base_address, reply_address, ticket_from_address
@@ -54,6 +54,7 @@ log = logging.getLogger("mailbot.ingest")
 decisions = logging.getLogger("mailbot.decisions")
 
 _MESSAGE_ID_RE = re.compile(rb"^message-id:[ \t]*<?([^>\r\n]*)>?", re.IGNORECASE | re.MULTILINE)
+
 
 def ticket_ref(app: App, number: int) -> str:
     return f"{app.settings.ticket_prefix}-{number:06d}"
@@ -367,8 +368,6 @@ def _support_context(app: App, language: str) -> dict[str, str]:
 
 def _enqueue_ack(app: App, s: Session, ticket: Ticket, customer: Customer, stored: Message, msg: ParsedMessage,
                  d: Decision, mailbox_address: str, now: datetime) -> None:
-    from mailbot.domain import Severity
-
     settings = app.settings
     target = settings.sla[(Tier(ticket.tier), Severity(ticket.severity))]
     ref = ticket_ref(app, ticket.id)
@@ -413,8 +412,6 @@ def _enqueue_limit_notice(app: App, s: Session, headers: ParsedMessage, violatio
         Outbox.kind == "limit_notice", Outbox.recipient_key == sender, Outbox.created_at > now - timedelta(days=1))) or 0
     if per_day and sent >= per_day:
         return f"not sent (rate limit: {sent} today)"
-    from mailbot.classify import detect_language
-
     language = detect_language(headers.subject, "", headers.content_language, app.settings.default_language)
     limit_name = getattr(violation, "limit")
     allowed = getattr(violation, "allowed")
