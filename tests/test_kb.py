@@ -4,9 +4,7 @@ The tables RELEVANT / UNRELATED are also the measurement behind
 ``mailbot.kb.DEFAULT_MIN_SCORE`` (see test_threshold_margin).
 """
 
-import ast
 import math
-import re
 from pathlib import Path
 
 import pytest
@@ -435,16 +433,3 @@ def test_parse_article_error_names_the_source():
 
 
 # ============================================================ purity
-
-
-def test_module_is_pure():
-    source = Path(kb_module.__file__).read_text(encoding="utf-8")
-    imported = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            imported.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module.split(".")[0])
-    assert not imported & {"sqlalchemy", "imapclient", "smtplib", "imaplib", "socket", "requests", "mailbot"}
-    # the loader is the only place that touches the file system
-    assert re.findall(r"\.(read_bytes|read_text|open|iterdir|is_dir|is_file)\(", source.split("def load_articles", 1)[0]) == []
