@@ -141,6 +141,59 @@ def cmd_requeue(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_customers_import(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import IntegrityError
+
+    from mailbot.customers import CsvFormatError, decode_csv_bytes, import_customers, parse_customers_csv
+
+    try:
+        data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+        text = decode_csv_bytes(data)
+    except OSError as exc:
+        print(f"mailbot: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except CsvFormatError as exc:
+        print(f"mailbot: {args.file}: {exc}; nothing imported", file=sys.stderr)
+        return 1
+    rows, errors = parse_customers_csv(text)
+    if errors:
+        for error in errors:
+            print(error, file=sys.stderr)
+        print(f"mailbot: {args.file}: {len(errors)} problem(s); nothing imported", file=sys.stderr)
+        return 1
+    app = _app(args)
+    try:
+        with app.sessions.begin() as s:
+            report = import_customers(s, rows, app.clock())
+    except IntegrityError as exc:
+        print(f"mailbot: {args.file}: the database refused the import, nothing imported "
+              f"(another process changed the same customers? try again): {exc.orig}", file=sys.stderr)
+        return 1
+    print(report.summary())
+    return 0
+
+
+def cmd_customers_list(args: argparse.Namespace) -> int:
+    from mailbot.customers import format_table, query_customers
+
+    with _app(args).sessions() as s:
+        print(format_table(query_customers(s, args.tier), args.tier))
+    return 0
+
+
+def cmd_customers_export(args: argparse.Namespace) -> int:
+    from mailbot.customers import export_csv, query_customers
+
+    with _app(args).sessions() as s:
+        text = export_csv(query_customers(s))
+    if args.file == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.file).write_text(text, encoding="utf-8")
+        print(f"exported {text.count(chr(10)) - 1} customer(s) to {args.file}", file=sys.stderr)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from mailbot.demo import run_demo
 
@@ -184,6 +237,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("requeue", help="process a quarantined message again (after fixing the cause)")
     p.add_argument("id", type=int)
     p.set_defaults(func=cmd_requeue)
+
+    p = sub.add_parser("customers", help="the customer directory: import/export CSV, list")
+    csub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    c = csub.add_parser(
+        "import", help="add or update customers from a CSV file (all or nothing)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Add or update customers from a CSV file: a header row, then one customer per line.\n"
+                    "Columns: email (required), name, organisation, tier (basic|premium, default basic),\n"
+                    "language (es|en|empty). UTF-8 (a BOM is fine), comma or semicolon separated.\n"
+                    "email is an address, or @empresa.cl for every address of that domain.\n\n"
+                    "Every line is checked first: if any is wrong, each one is reported as\n"
+                    "'line N: reason', nothing changes and the exit code is 1. Otherwise all\n"
+                    "lines are applied in one transaction. Importing the same file again changes\n"
+                    "nothing. Existing customers not in the file are left alone (never deleted);\n"
+                    "a column missing from the header leaves that field as it is.")
+    c.add_argument("file", metavar="FILE.csv", help="the CSV file ('-' for standard input)")
+    c.set_defaults(func=cmd_customers_import)
+    c = csub.add_parser("list", help="list customers as a table")
+    c.add_argument("--tier", choices=["basic", "premium"], help="only this tier")
+    c.set_defaults(func=cmd_customers_list)
+    c = csub.add_parser("export", help="write every customer as CSV in the import format")
+    c.add_argument("file", nargs="?", default="-", metavar="FILE", help="output file (default '-': standard output)")
+    c.set_defaults(func=cmd_customers_export)
     return parser
 
 

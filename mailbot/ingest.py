@@ -278,7 +278,12 @@ def _customer(s: Session, msg: ParsedMessage, now: datetime) -> Customer:
         return found
     try:
         with s.begin_nested():
-            customer = Customer(email=email, name=msg.from_addr.name[:200], tier=Tier.BASIC.value, language="", created_at=now)
+            # A new sender of a known organisation (a "@empresa.cl" row from `mailbot customers
+            # import`) starts with that organisation's tier, language and name.
+            org = s.scalar(select(Customer).where(Customer.email == "@" + email.rpartition("@")[2]))
+            customer = Customer(email=email, name=msg.from_addr.name[:200], created_at=now,
+                                tier=org.tier if org else Tier.BASIC.value, language=org.language if org else "",
+                                organisation=org.organisation if org else "")
             s.add(customer)
         return customer
     except IntegrityError:

@@ -163,3 +163,17 @@ def test_record_batch_commits_new_ones_and_skips_known_and_repeated(app):
     assert record_batch(app, "soporte", 7, batch) == 0
     with app.sessions() as s:
         assert sorted(s.scalars(select(InboundMail.uid))) == [50, 51]
+
+
+def test_new_sender_of_a_premium_organisation_gets_premium_sla(app):
+    from mailbot.models import Customer
+
+    with app.sessions.begin() as s:
+        s.add(Customer(email="@empresa.cl", name="", organisation="Empresa S.A.", tier="premium", language="es", created_at=NOW))
+    record_inbound(app, "soporte", 7, 60, _simple(60), NOW)
+    outcome = process_next(app)
+    with app.sessions() as s:
+        t = s.get(Ticket, outcome.ticket)
+        assert (t.tier, t.requester.organisation) == ("premium", "Empresa S.A.")
+        # premium general: 2 business hours from Monday 10:00 Chile -> 12:00 Chile = 15:00 UTC
+        assert t.first_response_due_at.replace(tzinfo=timezone.utc) == datetime(2026, 3, 2, 15, 0, tzinfo=timezone.utc)
