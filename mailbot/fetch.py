@@ -12,6 +12,7 @@ import logging
 import random
 import ssl
 import threading
+import time
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -30,6 +31,8 @@ log = logging.getLogger("mailbot.fetch")
 
 FETCH_BATCH = 50
 MOVE_BATCH = 500
+# A session that lived this long was healthy; losing it is not a reason to back off.
+HEALTHY_SESSION_SECONDS = 10.0
 
 
 class MailboxWatcher(threading.Thread):
@@ -72,6 +75,7 @@ class MailboxWatcher(threading.Thread):
                 self.stop_event.wait(self.app.settings.lease_seconds / 3)
                 continue
             client = None
+            watched_since = None
             try:
                 client = self.connect()
                 self.connected = True
@@ -80,6 +84,7 @@ class MailboxWatcher(threading.Thread):
                          self.mailbox.port, self.mailbox.security,
                          "available" if client.has_capability("IDLE") else "not offered, polling")
                 backoff = 1.0
+                watched_since = time.monotonic()
                 self.watch(client)
             except LoginError as exc:
                 self.last_error = f"login rejected: {exc}"
@@ -96,6 +101,11 @@ class MailboxWatcher(threading.Thread):
                         client.shutdown()
                     except Exception:  # noqa: BLE001 - the socket may already be gone
                         pass
+            if watched_since is not None and time.monotonic() - watched_since >= HEALTHY_SESSION_SECONDS:
+                # A connection that had been working dropped (servers do that inside IDLE): reconnect
+                # at once, so mail is not left waiting; backoff is for servers that keep failing.
+                self.stop_event.wait(random.uniform(0.0, 0.1))
+                continue
             # Full jitter: many instances restarting together do not reconnect in lockstep.
             self.stop_event.wait(random.uniform(0.5, 1.0) * backoff)
             backoff = min(backoff * 2, 300.0)
