@@ -63,6 +63,8 @@ class Customer(Base):
     organisation: Mapped[str] = mapped_column(String(200), default="")
     tier: Mapped[str] = mapped_column(String(16), default="basic")
     language: Mapped[str] = mapped_column(String(8), default="")
+    # IANA zone name ("America/Bogota"); empty: the support calendar's zone (America/Santiago).
+    timezone: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -103,6 +105,8 @@ class Ticket(Base):
     # by mailbot.escalation: changing any input of the SLA clocks through the ORM resets it
     # to CHECK_NOW (see the listeners below), so it is never later than the truth.
     next_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True, index=True)
+    # Set by `#merge`: this ticket was folded into that one and is closed.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), nullable=True)
 
     requester: Mapped[Customer] = relationship()
     messages: Mapped[list[Message]] = relationship(back_populates="ticket", order_by="Message.id")
@@ -198,6 +202,8 @@ class Message(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     html: Mapped[str] = mapped_column(Text, default="")
     reply_text: Mapped[str] = mapped_column(Text, default="")
+    # An agents-only note (#interno / #internal): never relayed to the customer.
+    internal: Mapped[bool] = mapped_column(default=False)
     language: Mapped[str] = mapped_column(String(8), default="")
     mailbox: Mapped[str] = mapped_column(String(64), default="")
     uidvalidity: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
@@ -294,3 +300,39 @@ class Quarantine(Base):
     traceback: Mapped[str] = mapped_column(Text, default="")
     released_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     moved: Mapped[bool] = mapped_column(default=False)  # to the mailbox's Quarantine folder
+
+
+class Heartbeat(Base):
+    """One row a minute per running instance: what was working (the availability metric)."""
+
+    __tablename__ = "heartbeats"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    instance: Mapped[str] = mapped_column(String(128))
+    mailboxes_ok: Mapped[bool] = mapped_column(default=True)  # every mailbox connected
+    pipeline_ok: Mapped[bool] = mapped_column(default=True)
+    outbox_ok: Mapped[bool] = mapped_column(default=True)  # nothing queued too long, SMTP reachable
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class ReportRun(Base):
+    """A periodic report that was mailed: unique per (kind, period), so it goes out once."""
+
+    __tablename__ = "report_runs"
+    __table_args__ = (UniqueConstraint("kind", "period_start"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # daily | weekly | monthly
+    period_start: Mapped[str] = mapped_column(String(10))  # ISO date, Chile time
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    recipients: Mapped[str] = mapped_column(Text, default="")
+
+
+class AlertState(Base):
+    """The current state of one automatic alert condition, so start/clear mail once each."""
+
+    __tablename__ = "alert_states"
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)  # e.g. "mailbox-unreachable:soporte"
+    active: Mapped[bool] = mapped_column(default=False)
+    since: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    last_mail_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    detail: Mapped[str] = mapped_column(Text, default="")
