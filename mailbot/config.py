@@ -123,6 +123,26 @@ class SupportInfo:
 
 
 @dataclass(frozen=True)
+class HttpSettings:
+    """``[http]``: the health, metrics and dashboard server."""
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """``[alerts]``: automatic alert mails to the admins."""
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """``[reports]``: the daily, weekly and monthly report mails."""
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    """``[agents]``: how agents work from their mail client."""
+
+
+@dataclass(frozen=True)
 class Settings:
     path: str
     instance_name: str
@@ -150,6 +170,10 @@ class Settings:
     escalation: EscalationSettings = field(default_factory=EscalationSettings)
     kb_dir: Path | None = None  # Markdown articles the acknowledgement may suggest
     severity_rules: tuple[SeverityRule, ...] = DEFAULT_SEVERITY_RULES
+    http: HttpSettings = field(default_factory=HttpSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+    reports: ReportSettings = field(default_factory=ReportSettings)
+    agents: AgentSettings = field(default_factory=AgentSettings)
 
     @property
     def own_addresses(self) -> frozenset[str]:
@@ -293,7 +317,7 @@ def _secret(r: _Reader, prefix: str, default_env: str, default_credential: str) 
 
 
 KNOWN_TOP_LEVEL = {"instance", "database", "mailboxes", "smtp", "limits", "acks", "sla", "teams", "support", "logging", "quarantine",
-                   "escalation", "classify"}
+                   "escalation", "classify", "http", "alerts", "reports", "agents"}
 
 
 def load_settings(path: Path | str) -> Settings:
@@ -455,6 +479,10 @@ def parse_settings(text: str, path: Path | str = "<config>") -> Settings:
         escalation=escalation,
         kb_dir=Path(kb_dir) if kb_dir else None,
         severity_rules=_severity_rules(r, data),
+        http=_http_settings(r),
+        alerts=_alert_settings(r),
+        reports=_report_settings(r),
+        agents=_agent_settings(r),
     )
     sla_data = data.get("sla", {})
     if isinstance(sla_data, dict):
@@ -470,7 +498,7 @@ def parse_settings(text: str, path: Path | str = "<config>") -> Settings:
                     if f"sla.{tier_name}.{severity_name}.{key}" not in r.known:
                         r.problem(f"sla.{tier_name}.{severity_name}.{key}", "unknown key")
     for section in ("instance", "database", "smtp", "limits", "acks", "support", "logging", "quarantine", "teams",
-                    "escalation"):
+                    "escalation", "http", "alerts", "reports", "agents"):
         block = data.get(section)
         if isinstance(block, dict):
             for key in block:
@@ -479,6 +507,22 @@ def parse_settings(text: str, path: Path | str = "<config>") -> Settings:
     if r.problems:
         raise ConfigError(path, r.problems)
     return settings
+
+
+def _http_settings(r: _Reader) -> HttpSettings:
+    return HttpSettings()
+
+
+def _alert_settings(r: _Reader) -> AlertSettings:
+    return AlertSettings()
+
+
+def _report_settings(r: _Reader) -> ReportSettings:
+    return ReportSettings()
+
+
+def _agent_settings(r: _Reader) -> AgentSettings:
+    return AgentSettings()
 
 
 def _severity_rules(r: _Reader, data: dict[str, Any]) -> tuple[SeverityRule, ...]:
