@@ -15,7 +15,7 @@ import hashlib
 import logging
 import re
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -132,6 +132,7 @@ class Outcome:
     state: str  # done | ignored | duplicate | quarantined | retry
     summary: str
     ticket: int | None = None
+    mailbox: str = ""  # the configured mailbox name it came from (a metrics label)
 
 def process_next(app: App) -> Outcome | None:
     """Claim and process one recorded message; None when there is nothing to do."""
@@ -157,9 +158,13 @@ def process_next(app: App) -> Outcome | None:
         row.processed_at = now
         row.attempts += 1
     decisions.info("%s", outcome.summary)
-    return outcome
+    return replace(outcome, mailbox=row.mailbox)
 
 def _record_failure(app: App, s: Session, row: InboundMail, exc: Exception, now: datetime) -> Outcome:
+    outcome = _failure_outcome(app, s, row, exc, now)
+    return replace(outcome, mailbox=row.mailbox)
+
+def _failure_outcome(app: App, s: Session, row: InboundMail, exc: Exception, now: datetime) -> Outcome:
     row.attempts += 1
     reason = f"{type(exc).__name__}: {exc}"[:2000]
     if row.attempts >= app.settings.quarantine_after_attempts:
