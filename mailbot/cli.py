@@ -115,6 +115,13 @@ def cmd_sla(args: argparse.Namespace) -> int:
     return _print_ticket_view(args, sla_report)
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from mailbot.simulate import run_cli
+
+    return run_cli(_load(args), args.files, until=args.until, start=args.start, spacing=args.spacing,
+                   mailbox_name=args.mailbox, tier=args.tier, customers=args.customers, output=args.format)
+
+
 def cmd_quarantine(args: argparse.Namespace) -> int:
     from mailbot.views import list_quarantine
 
@@ -227,6 +234,26 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sla", help="one ticket's SLA clocks, deadlines and escalations, e.g. mailbot sla MA-000123")
     p.add_argument("ticket")
     p.set_defaults(func=cmd_sla)
+
+    p = sub.add_parser(
+        "simulate", help="replay mails through the pipeline on a virtual clock and print the acks, warnings, "
+                         "escalations and pages that would happen (sends nothing)",
+        description="Replay .eml or mbox files through the real pipeline with this config's SLA, escalation and "
+                    "teams settings, on a throw-away database and a virtual clock; print the timeline in Chile "
+                    "time. Nothing is sent and the configured database is not opened.")
+    p.add_argument("files", nargs="+", metavar="FILE", help=".eml files and/or mbox files")
+    p.add_argument("--until", default="3d", help="how long after the last message to keep the clock running "
+                   "(3d, 12h, 90m, 1d12h) or an ISO instant (default 3d)")
+    p.add_argument("--start", help="ISO instant (Chile time unless an offset is given) for messages without a "
+                   "Date header, or of the first message with --spacing")
+    p.add_argument("--spacing", help="ignore Date headers: one message every SPAN (e.g. 10m) from --start")
+    p.add_argument("--mailbox", help="the configured mailbox every message arrives in (default: the one it is "
+                   "addressed to, else the first support mailbox)")
+    p.add_argument("--tier", choices=["basic", "premium"], help="tier of senders not in the customer directory")
+    p.add_argument("--customers", metavar="FILE.csv", help="preload the customer directory (mailbot customers "
+                   "import format)")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("quarantine", help="messages that could not be processed")
     qsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
