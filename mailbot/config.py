@@ -134,7 +134,30 @@ class AlertSettings:
 
 @dataclass(frozen=True)
 class ReportSettings:
-    """``[reports]``: the daily, weekly and monthly report mails."""
+    """``[reports]``: the daily, weekly and monthly report mails (no recipients: none are mailed)."""
+
+    recipients: tuple[str, ...] = ()
+    # Per-report lists; None: ``recipients``. An empty list turns that report off.
+    daily_recipients: tuple[str, ...] | None = None
+    weekly_recipients: tuple[str, ...] | None = None
+    monthly_recipients: tuple[str, ...] | None = None
+    language: str = "es"
+    timezone: str = "America/Santiago"  # periods are whole days, weeks and months here
+    daily_time: str = "08:00"  # local "HH:MM"
+    weekly_day: int = 0  # 0 = Monday ... 6 = Sunday (config: "monday" ...)
+    weekly_time: str = "08:00"
+    monthly_day: int = 1  # 1..28
+    monthly_time: str = "08:00"
+    satisfaction_target: float = 0.95
+    availability_target: float = 0.995
+    sla_compliance_target: float = 0.95
+    first_contact_resolution_target: float = 0.0  # 0: no target
+    trend_periods: int = 8  # periods in the weekly and monthly trend charts
+
+    def recipients_for(self, kind: str) -> tuple[str, ...]:
+        chosen = {"daily": self.daily_recipients, "weekly": self.weekly_recipients,
+                  "monthly": self.monthly_recipients}[kind]
+        return self.recipients if chosen is None else chosen
 
 
 @dataclass(frozen=True)
@@ -517,8 +540,61 @@ def _alert_settings(r: _Reader) -> AlertSettings:
     return AlertSettings()
 
 
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _hh_mm(v: Any) -> str | None:
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})", v)
+    return None if m and int(m.group(1)) < 24 and int(m.group(2)) < 60 else f"must be a time like \"08:00\"; got {v!r}"
+
+
+def _share(v: Any) -> str | None:
+    return None if 0 <= v <= 1 else f"must be a share between 0 and 1 (0.95 = 95%); got {v!r}"
+
+
 def _report_settings(r: _Reader) -> ReportSettings:
-    return ReportSettings()
+    d = ReportSettings()
+
+    def addresses(key: str) -> tuple[str, ...] | None:
+        items = r.get(key, list, None)
+        if items is None:
+            return None
+        for j, item in enumerate(items):
+            if not isinstance(item, str) or _email(item):
+                r.problem(key, f"item {j + 1} is not a mail address: {item!r}")
+        return tuple(i.lower() for i in items if isinstance(i, str) and not _email(i))
+
+    def zone(v: Any) -> str | None:
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(v)
+        except Exception:  # noqa: BLE001 - ZoneInfoNotFoundError, ValueError for odd names
+            return f"unknown time zone {v!r} (use an IANA name such as America/Santiago)"
+        return None
+
+    weekly_day = r.get("reports.weekly_day", str, "monday", _one_of(*_WEEKDAYS))
+    return ReportSettings(
+        recipients=addresses("reports.recipients") or (),
+        daily_recipients=addresses("reports.daily_recipients"),
+        weekly_recipients=addresses("reports.weekly_recipients"),
+        monthly_recipients=addresses("reports.monthly_recipients"),
+        language=r.get("reports.language", str, d.language, _one_of("es", "en")),
+        timezone=r.get("reports.timezone", str, d.timezone, zone),
+        daily_time=r.get("reports.daily_time", str, d.daily_time, _hh_mm),
+        weekly_day=_WEEKDAYS.index(weekly_day),
+        weekly_time=r.get("reports.weekly_time", str, d.weekly_time, _hh_mm),
+        monthly_day=r.get("reports.monthly_day", int, d.monthly_day,
+                          lambda v: None if 1 <= v <= 28 else f"must be a day between 1 and 28; got {v!r}"),
+        monthly_time=r.get("reports.monthly_time", str, d.monthly_time, _hh_mm),
+        satisfaction_target=r.get("reports.satisfaction_target", float, d.satisfaction_target, _share),
+        availability_target=r.get("reports.availability_target", float, d.availability_target, _share),
+        sla_compliance_target=r.get("reports.sla_compliance_target", float, d.sla_compliance_target, _share),
+        first_contact_resolution_target=r.get("reports.first_contact_resolution_target", float,
+                                              d.first_contact_resolution_target, _share),
+        trend_periods=r.get("reports.trend_periods", int, d.trend_periods,
+                            lambda v: None if 2 <= v <= 24 else f"must be between 2 and 24; got {v!r}"),
+    )
 
 
 def _agent_settings(r: _Reader) -> AgentSettings:

@@ -28,6 +28,8 @@ PURE = {
     # No file access at all: it judges text and attachment names only.
     "mailbot.missing_info": {"pathlib", "os"},
     "mailbot.kb": set(),
+    # Report metrics: computed from plain records that mailbot.reports loads.
+    "mailbot.metrics": set(),
 }
 
 
