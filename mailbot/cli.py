@@ -201,6 +201,28 @@ def cmd_customers_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from mailbot.reports import build_report, render_report
+
+    day = None
+    if args.date:
+        try:
+            day = date.fromisoformat(args.date)
+        except ValueError:
+            print(f"mailbot: --date {args.date!r} is not a date like 2026-03-02", file=sys.stderr)
+            return 2
+    app = _app(args)
+    text = render_report(app, build_report(app, args.kind, day), args.format, args.language)
+    if args.output and args.output != "-":
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"{args.kind} report written to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from mailbot.demo import run_demo
 
@@ -254,6 +276,14 @@ def build_parser() -> argparse.ArgumentParser:
                    "import format)")
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("report", help="print the daily, weekly or monthly report (what the scheduler mails)")
+    p.add_argument("kind", choices=["daily", "weekly", "monthly"])
+    p.add_argument("--date", help="a day inside the period (YYYY-MM-DD, Chile time); default: the last complete period")
+    p.add_argument("--format", choices=["text", "html", "csv", "json"], default="text")
+    p.add_argument("--language", choices=["es", "en"], help="default: [reports] language")
+    p.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("quarantine", help="messages that could not be processed")
     qsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -82,6 +82,7 @@ class Daemon:
         self.sender = OutboxSender(self.app, self.stop, self.outbox_wake)
         self.scheduler.every(1).minutes.do(self._heartbeat)
         self.scheduler.every(1).minutes.do(self.run_escalations)
+        self.scheduler.every(1).minutes.do(self.send_reports)
 
     def run_escalations(self) -> None:
         """SLA warnings and escalations due now; a failure is logged and retried next minute, never fatal."""
@@ -93,6 +94,20 @@ class Daemon:
         if mails:
             log.info("escalation sweep: %d mail(s) queued", mails)
             self.outbox_wake.set()
+
+    def send_reports(self) -> list[str]:
+        """Daily, weekly and monthly reports now due (each once per period); a failure is logged, never fatal."""
+        try:
+            # Imported here: matplotlib and the report code load only when a report can be due.
+            from mailbot.reports import send_due_reports
+
+            sent = send_due_reports(self.app)
+        except Exception:  # noqa: BLE001 - e.g. the database is briefly unreachable
+            log.exception("reports failed; retrying at the next run")
+            return []
+        if sent:
+            self.outbox_wake.set()
+        return sent
 
     def _heartbeat(self) -> None:
         states = ", ".join(f"{w.mailbox.name}={'connected' if w.connected else 'down'}" for w in self.watchers)
@@ -109,6 +124,7 @@ class Daemon:
         next_ping = 0.0
         # Catch up at once after a restart or downtime instead of waiting for the first minute.
         self.run_escalations()
+        self.send_reports()
         while not self.stop.is_set():
             try:
                 self.scheduler.run_pending()
