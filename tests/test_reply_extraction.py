@@ -89,3 +89,70 @@ def test_share_of_replies_extracted_correctly(capsys: pytest.CaptureFixture[str]
         for name, problems in failures.items():
             print(f"  FAIL {name}: {'; '.join(problems[:3])}")
     assert share >= TARGET, f"{share:.1%} of replies extracted correctly, target {TARGET:.0%}"
+
+
+# --------------------------------------------------------------------------- edge cases
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "#estado resuelto\n#prioridad critica\nListo.\n\nEl jue, 26 nov 2026 a las 10:15, Soporte (<s@x.cl>) "
+            "escribió:\n\n> #estado abierto\n",
+            "#estado resuelto\n#prioridad critica\nListo.",
+            id="commands-on-top-kept-quoted-command-dropped",
+        ),
+        pytest.param("#status waiting\n\nSent from my iPhone\n\n> On 26 Nov 2026, at 10:15, S <s@x.com> wrote:\n> hi\n",
+                     "#status waiting", id="commands-only-from-a-phone"),
+        pytest.param("#interno\n-- \nJuan", "#interno", id="command-above-signature"),
+        pytest.param(
+            "Hola, respondo abajo.\n\nEl 26/11/26 a las 10:15, Soporte escribió:\n> ¿Versión?\n\n5.2.1\n\n> ¿Usuarios?\n\nTodos\n",
+            "Hola, respondo abajo.\n\n5.2.1\n\nTodos",
+            id="inline-answers-below-intro",
+        ),
+        pytest.param("Just a new message.\nNo quotes at all.\n", "Just a new message.\nNo quotes at all.", id="nothing-quoted"),
+        pytest.param(
+            "El servidor ya responde.\nEl equipo lo confirmó.\nEl 26/11/26 a las 10:15, Soporte escribió:\n> hola\n",
+            "El servidor ya responde.\nEl equipo lo confirmó.",
+            id="sentences-starting-with-el-are-not-headers",
+        ),
+        pytest.param("Gracias.\n\nObtener Outlook para iOS<https://aka.ms/o0ukef>\n", "Gracias.", id="outlook-mobile-footer"),
+    ],
+)
+def test_edge_cases(text: str, expected: str) -> None:
+    assert extract_new_text(text) == expected
+
+
+def test_gmail_inline_answers_survive_in_html() -> None:
+    html = ('<div dir="ltr">Respondo entre líneas:</div><div class="gmail_quote"><div class="gmail_attr">El jue, '
+            '26 nov 2026 a las 10:15, Soporte escribió:<br></div><blockquote class="gmail_quote"><div>¿Versión?</div>'
+            '</blockquote><div>5.2.1</div><blockquote class="gmail_quote"><div>#estado abierto</div></blockquote></div>')
+    new = extract_new_text(html_to_text(html), html, "es")
+    assert _lines(new) == ["Respondo entre líneas:", "5.2.1"]
+
+
+def test_outlook_rule_without_from_is_not_a_separator() -> None:
+    # A bordered box in the agent's own text (a table, a note) is not Outlook's reply header.
+    html = ('<p class="MsoNormal">Resumen:</p><div style="border:none;border-top:solid #E1E1E1 1.0pt">'
+            '<p class="MsoNormal">Paso 1: reiniciar el servicio.</p></div><p class="MsoNormal">Saludos</p>')
+    assert _lines(extract_new_text(html_to_text(html), html)) == ["Resumen:", "Paso 1: reiniciar el servicio.", "Saludos"]
+
+
+def test_html_without_quote_markup_uses_the_text_part_layout() -> None:
+    text = "Hola María:\n\nYa quedó.\n\nEl 26/11/26 a las 10:15, Soporte escribió:\n> hola\n"
+    html = "<p>Hola María:</p><p>Ya quedó.</p><p>El 26/11/26 a las 10:15, Soporte escribió:</p><p>&gt; hola</p>"
+    assert extract_new_text(text, html) == "Hola María:\n\nYa quedó."
+
+
+def test_huge_inputs_finish() -> None:
+    # Each of these was quadratic (or worse) in some version of some quote stripper;
+    # the test suite's own run time is the measure, no clock here.
+    long_line = "On " + "word " * 400_000 + "\n\nOn Mon, X wrote:\n> old"
+    assert extract_new_text(long_line).startswith("On word word") and "old" not in extract_new_text(long_line)
+    many_lines = "Hola\n" + "El texto sigue aquí\n" * 100_000 + "El 1/1/26, X escribió:\n> viejo\n"
+    assert "viejo" not in extract_new_text(many_lines)
+    blank_tail = "hola\n" + "\n" * 200_000 + "Enviado desde mi iPhone\n" * 50_000
+    assert extract_new_text(blank_tail) == "hola"
+    html = "<div>" * 20_000 + "hola" + "</div>" * 20_000 + '<blockquote type="cite">x</blockquote>' * 20_000
+    assert extract_new_text("", html) == "hola"
