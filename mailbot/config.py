@@ -122,14 +122,39 @@ class SupportInfo:
     chat_en: str = "live chat on our website"
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
 @dataclass(frozen=True)
 class HttpSettings:
     """``[http]``: the health, metrics and dashboard server."""
+
+    enabled: bool = True
+    address: str = "127.0.0.1"
+    port: int = 9725  # 0: any free port (tests); the chosen one is logged
+    # Required on a non-loopback address; when a token resolves on loopback it is required there too.
+    token: Secret = field(default_factory=lambda: Secret(env="MAILBOT_HTTP_TOKEN", credential="http-token"))
+    language: str = "es"  # of the dashboard
+    refresh_seconds: int = 30  # the dashboard reloads itself this often
+    ready_max_fetch_age_seconds: float = 300.0  # /readyz: each mailbox reached within this long
+
+    @property
+    def is_loopback(self) -> bool:
+        return self.address in LOOPBACK_HOSTS or self.address.startswith("127.")
 
 
 @dataclass(frozen=True)
 class AlertSettings:
     """``[alerts]``: automatic alert mails to the admins."""
+
+    recipients: tuple[str, ...] = ()
+    language: str = "es"
+    check_seconds: float = 30.0  # how often conditions are evaluated
+    mailbox_unreachable_minutes: float = 5.0
+    outbox_age_minutes: float = 15.0  # queued mail older than this: alert, and /readyz is unready
+    smtp_down_minutes: float = 5.0
+    failed_lookback_hours: float = 24.0  # "outbox mail failed permanently" stays active this long
+    min_interval_minutes: float = 60.0  # at most one mail per alert in this interval (start/clear pairs kept)
 
 
 @dataclass(frozen=True)
@@ -163,6 +188,25 @@ class ReportSettings:
 @dataclass(frozen=True)
 class AgentSettings:
     """``[agents]``: how agents work from their mail client."""
+
+    # Signing secrets still accepted after a rotation (the current one is instance.secret_*).
+    previous_secret: Secret = field(default_factory=Secret)
+    # Mail from an agent to this address (or its +token form) is an internal note.
+    comment_address: str = ""
+    # The customer sees "Ana Rojas (Soporte Mente Autónoma)"; the agent's own address never, unless set.
+    show_agent_name: bool = True
+    expose_agent_address: bool = False
+    # Also require our MTA's Authentication-Results (this authserv-id) to show DMARC or DKIM pass.
+    require_authentication_results: bool = False
+    authserv_id: str = ""
+    language: str = "es"  # of the mails to agents
+    auto_close_days: int = 7  # a resolved ticket closes by itself after this many days
+    survey_window_days: int = 14  # a bare "1".."5" reply counts as a rating this long after the question
+    collision_minutes: int = 10  # two agents answering the same customer message within this: both are told
+    reminder_days: int = 7  # open important tickets remind their assignee this often
+    unknown_senders: str = "accept"  # accept: a basic customer | hold: the ticket waits for an agent's review
+    auth_notice_per_hour: int = 1  # notices to an agent whose mail failed authentication
+    kb_drafts_dir: str = ""  # where #kb writes article drafts; empty: <data_dir>/kb-drafts
 
 
 @dataclass(frozen=True)
@@ -533,11 +577,40 @@ def parse_settings(text: str, path: Path | str = "<config>") -> Settings:
 
 
 def _http_settings(r: _Reader) -> HttpSettings:
-    return HttpSettings()
+    d = HttpSettings()
+    settings = HttpSettings(
+        enabled=r.get("http.enabled", bool, d.enabled),
+        address=r.get("http.address", str, d.address, lambda v: None if v.strip() else "must not be empty"),
+        port=r.get("http.port", int, d.port, lambda v: None if 0 <= v < 65536 else f"must be 0 (any free port) or 1-65535; got {v!r}"),
+        token=Secret(env=r.get("http.token_env", str, d.token.env), credential=r.get("http.token_credential", str, d.token.credential),
+                     file=r.get("http.token_file", str, "")),
+        language=r.get("http.language", str, d.language, _one_of("es", "en")),
+        refresh_seconds=r.get("http.refresh_seconds", int, d.refresh_seconds, _positive),
+        ready_max_fetch_age_seconds=r.get("http.ready_max_fetch_age_seconds", float, d.ready_max_fetch_age_seconds, _positive),
+    )
+    if settings.enabled and not settings.is_loopback and not (settings.token.env or settings.token.credential or settings.token.file):
+        r.problem("http.address", f"{settings.address!r} is not loopback: set token_env, token_credential or token_file "
+                                  "(the bearer token that /metrics, /readyz and the dashboard then require)")
+    return settings
 
 
 def _alert_settings(r: _Reader) -> AlertSettings:
-    return AlertSettings()
+    d = AlertSettings()
+    recipients = r.get("alerts.recipients", list, [])
+    for j, member in enumerate(recipients):
+        if not isinstance(member, str) or _email(member):
+            r.problem("alerts.recipients", f"item {j + 1} is not a mail address: {member!r}")
+    return AlertSettings(
+        recipients=tuple(m.lower() for m in recipients if isinstance(m, str) and not _email(m)),
+        language=r.get("alerts.language", str, d.language, _one_of("es", "en")),
+        check_seconds=r.get("alerts.check_seconds", float, d.check_seconds, _positive),
+        mailbox_unreachable_minutes=r.get("alerts.mailbox_unreachable_minutes", float, d.mailbox_unreachable_minutes, _positive),
+        outbox_age_minutes=r.get("alerts.outbox_age_minutes", float, d.outbox_age_minutes, _positive),
+        smtp_down_minutes=r.get("alerts.smtp_down_minutes", float, d.smtp_down_minutes, _positive),
+        failed_lookback_hours=r.get("alerts.failed_lookback_hours", float, d.failed_lookback_hours, _positive),
+        min_interval_minutes=r.get("alerts.min_interval_minutes", float, d.min_interval_minutes,
+                                   lambda v: None if v >= 0 else "must be 0 (no rate limit) or more"),
+    )
 
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -629,4 +702,7 @@ def missing_secrets(settings: Settings) -> list[str]:
             problems.append(f"mailboxes[{i}] ({m.name}): the IMAP password was not found in {m.password.describe()}")
     if settings.smtp.username and not settings.smtp.password.resolve():
         problems.append(f"smtp: smtp.username is set but the password was not found in {settings.smtp.password.describe()}")
+    if settings.http.enabled and not settings.http.is_loopback and not settings.http.token.resolve():
+        problems.append(f"http: listening on {settings.http.address} (not loopback) requires a bearer token, "
+                        f"not found in {settings.http.token.describe()}")
     return problems

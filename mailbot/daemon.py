@@ -16,12 +16,21 @@ import time
 from dataclasses import dataclass, field
 
 import schedule
+from sqlalchemy import select
 
+from mailbot import telemetry
+from mailbot.alerts import run_alerts
 from mailbot.app import App
+from mailbot.config import ConfigError
+from mailbot.db import as_utc
 from mailbot.escalation import run_escalations
 from mailbot.fetch import MailboxWatcher
+from mailbot.health import DatabaseProbe, loop_states, snapshot
+from mailbot.heartbeat import write_heartbeat
 from mailbot.ingest import process_next
+from mailbot.models import InboundMail
 from mailbot.outbox import OutboxSender
+from mailbot.web import WebServer
 
 log = logging.getLogger("mailbot.daemon")
 
@@ -50,9 +59,11 @@ class PipelineWorker(threading.Thread):
         super().__init__(name="pipeline", daemon=True)
         self.app, self.stop_event, self.wake, self.outbox_wake = app, stop, wake, outbox_wake
         self.processed = 0
+        self.beat = time.monotonic()  # each turn of the loop; a stale beat means hung (health, watchdog)
 
     def run(self) -> None:
         while not self.stop_event.is_set():
+            self.beat = time.monotonic()
             try:
                 outcome = process_next(self.app)
             except Exception:  # noqa: BLE001 - e.g. the database is briefly unreachable
@@ -64,8 +75,22 @@ class PipelineWorker(threading.Thread):
                 self.wake.clear()
                 continue
             self.processed += 1
+            self._observe(outcome, time.monotonic() - self.beat)
             if outcome.state in ("done", "quarantined"):
                 self.outbox_wake.set()
+
+    def _observe(self, outcome, seconds: float) -> None:  # type: ignore[no-untyped-def]
+        telemetry.MESSAGES_INGESTED.labels(outcome.mailbox, outcome.state).inc()
+        telemetry.PROCESS_SECONDS.observe(seconds)
+        if outcome.state == "retry":
+            return
+        try:
+            with self.app.sessions() as s:
+                recorded = s.scalar(select(InboundMail.recorded_at).where(InboundMail.id == outcome.inbound_id))
+        except Exception:  # noqa: BLE001 - a metric must never fail the pipeline
+            return
+        if recorded is not None:
+            telemetry.PIPELINE_LATENCY.observe(max(0.0, (self.app.clock() - as_utc(recorded)).total_seconds()))
 
 
 @dataclass
@@ -80,9 +105,32 @@ class Daemon:
         self.watchers = [MailboxWatcher(self.app, m, self.stop, self.pipeline_wake.set) for m in self.app.settings.mailboxes]
         self.pipeline = PipelineWorker(self.app, self.stop, self.pipeline_wake, self.outbox_wake)
         self.sender = OutboxSender(self.app, self.stop, self.outbox_wake)
+        self.database_probe = DatabaseProbe(self.app)
+        self.web = WebServer(self) if self.app.settings.http.enabled else None
+        self.started_at = self.app.clock()
+        self.ready = False  # READY=1 sent: the database answered and every mailbox was read once
+        telemetry.reset_relay()
         self.scheduler.every(1).minutes.do(self._heartbeat)
         self.scheduler.every(1).minutes.do(self.run_escalations)
         self.scheduler.every(1).minutes.do(self.send_reports)
+        self.scheduler.every(self.app.settings.alerts.check_seconds).seconds.do(self.run_alerts)
+
+    def loop_threads(self) -> list[threading.Thread]:
+        """Every thread that must be alive for mailbot to work (the watchdog is pinged only while they are)."""
+        threads: list[threading.Thread] = [*self.watchers, self.pipeline, self.sender]
+        if self.web is not None and self.web.thread is not None:
+            threads.append(self.web.thread)
+        return threads
+
+    def run_alerts(self) -> None:
+        """Automatic alert mails; a failure is logged and retried at the next check, never fatal."""
+        try:
+            mails = run_alerts(self.app, snapshot(self), self.started_at)
+        except Exception:  # noqa: BLE001 - e.g. the database is briefly unreachable
+            log.exception("alert check failed; retrying at the next check")
+            return
+        if mails:
+            self.outbox_wake.set()
 
     def run_escalations(self) -> None:
         """SLA warnings and escalations due now; a failure is logged and retried next minute, never fatal."""
@@ -110,14 +158,42 @@ class Daemon:
         return sent
 
     def _heartbeat(self) -> None:
-        states = ", ".join(f"{w.mailbox.name}={'connected' if w.connected else 'down'}" for w in self.watchers)
-        log.debug("heartbeat: %s; processed %d", states, self.pipeline.processed)
+        """The minute's heartbeats row (availability); a failed write is a missing minute, never fatal."""
+        try:
+            write_heartbeat(self.app, snapshot(self), self.pipeline.name, self.sender.name)
+        except Exception:  # noqa: BLE001
+            log.exception("heartbeat failed")
 
     def start(self) -> None:
+        if self.web is not None:
+            try:
+                self.web.start()  # first: a missing token is a config error, raised before anything runs
+            except OSError as exc:
+                # Mail must keep flowing without the dashboard; monitoring sees /metrics missing.
+                log.error("http: cannot listen on %s:%s (%s); running without /metrics, /readyz and the dashboard",
+                          self.app.settings.http.address, self.app.settings.http.port, exc)
+                self.web = None
         for thread in (*self.watchers, self.pipeline, self.sender):
             thread.start()
         log.info("mailbot started: %d mailbox(es), database %s", len(self.watchers), self.app.engine.url.render_as_string(hide_password=True))
-        sd_notify("READY=1")
+        sd_notify("STATUS=waiting for every mailbox to answer once")
+
+    def check_ready(self) -> bool:
+        """READY=1 once the database takes writes and every mailbox has been read once (systemd Type=notify)."""
+        if self.ready:
+            return True
+        state = snapshot(self)
+        waiting = [m.name for m in state.mailboxes if m.last_reached_at is None]
+        if waiting or not state.database_ok:
+            return False
+        self.ready = True
+        sd_notify("READY=1\nSTATUS=running: every mailbox read, database writable")
+        log.info("mailbot ready: every mailbox was read once and the database takes writes")
+        self._heartbeat()
+        return True
+
+    def loops_alive(self) -> bool:
+        return all(loop_states(self).values())
 
     def run_scheduler_until_stopped(self) -> None:
         watchdog = float(os.environ.get("WATCHDOG_USEC", "0")) / 2e6
@@ -127,12 +203,19 @@ class Daemon:
         self.send_reports()
         while not self.stop.is_set():
             try:
+                self.check_ready()
                 self.scheduler.run_pending()
             except Exception:  # noqa: BLE001 - a failed job must not stop the scheduler
                 log.exception("scheduled job failed")
+            # Pinged only while every loop lives: a dead or hung loop lets systemd restart us.
             if watchdog and time.monotonic() >= next_ping:
-                sd_notify("WATCHDOG=1")
-                next_ping = time.monotonic() + watchdog
+                if self.loops_alive():
+                    sd_notify("WATCHDOG=1")
+                    next_ping = time.monotonic() + watchdog
+                else:
+                    dead = [t.name for t in self.loop_threads() if not t.is_alive()]
+                    log.error("not pinging the watchdog: loop(s) not running: %s", ", ".join(dead) or "pipeline hung")
+                    next_ping = time.monotonic() + watchdog
             self.stop.wait(1.0)
 
     def shutdown(self, timeout: float = 8.0) -> None:
@@ -146,6 +229,8 @@ class Daemon:
         alive = [t.name for t in (*self.watchers, self.pipeline, self.sender) if t.is_alive()]
         if alive:
             log.warning("stopping without waiting for: %s", ", ".join(alive))
+        if self.web is not None:
+            self.web.stop()
         log.info("mailbot stopped")
 
 
@@ -158,7 +243,12 @@ def run_daemon(app: App) -> int:
 
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
-    daemon.start()
+    try:
+        daemon.start()
+    except ConfigError as exc:
+        for problem in exc.problems:
+            log.error("configuration: %s", problem)
+        return 78  # EX_CONFIG: systemd does not restart (RestartPreventExitStatus=78)
     try:
         daemon.run_scheduler_until_stopped()
     finally:

@@ -46,6 +46,7 @@ class MailboxWatcher(threading.Thread):
         self.connected = False
         self.last_fetch_at: datetime | None = None
         self.last_error = ""
+        self.login_rejected = False  # the server refused our login: wrong password or revoked credential (an alert)
         self._lease = f"mailbox:{mailbox.name}"
 
     # -- connection -------------------------------------------------------------
@@ -80,6 +81,7 @@ class MailboxWatcher(threading.Thread):
                 client = self.connect()
                 self.connected = True
                 self.last_error = ""
+                self.login_rejected = False
                 log.info("mailbox %s: connected to %s:%s (%s), IDLE %s", self.mailbox.name, self.mailbox.host,
                          self.mailbox.port, self.mailbox.security,
                          "available" if client.has_capability("IDLE") else "not offered, polling")
@@ -88,6 +90,7 @@ class MailboxWatcher(threading.Thread):
                 self.watch(client)
             except LoginError as exc:
                 self.last_error = f"login rejected: {exc}"
+                self.login_rejected = True
                 log.error("mailbox %s: login rejected by %s for user %s (wrong password or revoked credential): %s",
                           self.mailbox.name, self.mailbox.host, self.mailbox.username, exc)
                 backoff = max(backoff, 60.0)

@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from mailbot import telemetry
 from mailbot.app import App
 from mailbot.config import SmtpConfig
 from mailbot.db import as_utc
@@ -84,10 +85,15 @@ def _mark(app: App, row_id: int, *, sent: bool = False, failed: str = "", retry:
         row.attempts = attempts + 1
         if sent:
             row.status, row.sent_at, row.last_error = "sent", now, ""
+            telemetry.OUTBOX_SENT.labels(row.kind).inc()
+            if row.kind == "ack":
+                telemetry.ACK_LATENCY.observe(max(0.0, (now - as_utc(row.created_at)).total_seconds()))
         elif failed or row.attempts >= cfg.max_attempts:
             row.status, row.last_error = "failed", failed or f"gave up after {row.attempts} attempts: {retry}"
+            telemetry.OUTBOX_FAILURES.labels(row.kind, "true").inc()
             log.error("outbox %s: delivery failed permanently: %s", row_id, row.last_error)
         else:
+            telemetry.OUTBOX_FAILURES.labels(row.kind, "false").inc()
             delay = min(cfg.backoff_base_seconds * 2 ** (row.attempts - 1), cfg.backoff_max_seconds)
             row.next_attempt_at, row.last_error = now + timedelta(seconds=delay), retry
             log.warning("outbox %s: attempt %d failed (%s); retrying in %.0f s", row_id, row.attempts, retry, delay)
@@ -101,9 +107,11 @@ def send_due(app: App) -> int:
     try:
         conn = open_smtp(app.settings.smtp)
     except (OSError, smtplib.SMTPException) as exc:
+        telemetry.relay_failed(app.clock(), f"{type(exc).__name__}: {exc}")
         for c in claimed:
             _mark(app, c.id, retry=f"cannot reach SMTP relay: {exc}", attempts=c.attempts)
         return len(claimed)
+    telemetry.relay_ok(app.clock())
     try:
         for index, c in enumerate(claimed):
             try:

@@ -258,6 +258,21 @@ class MailServers:
             self._log_file.close()
             self._log_file = None
 
+    def stop_imap(self) -> None:
+        """Stop pymap alone (the mail stays on disk), to simulate an IMAP outage; see restart_imap()."""
+        process = self.process
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=STOP_GRACE)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=STOP_GRACE)
+
+    def restart_imap(self, timeout: float = START_TIMEOUT) -> None:
+        """Start pymap again on the same port after stop_imap(), so clients reconnect to the address they know."""
+        self._start_imap(timeout, port=self.imap_port)
+
     def _write_users(self) -> None:
         # Imported lazily: pysasl comes with pymap, an optional dependency.
         from pysasl.hashing import BuiltinHash
@@ -272,10 +287,10 @@ class MailServers:
         (self.base_dir / "pymap-etc-passwd").write_text(passwd)
         (self.base_dir / "pymap-etc-shadow").write_text(shadow)
 
-    def _start_imap(self, timeout: float) -> None:
+    def _start_imap(self, timeout: float, port: int = 0) -> None:
         self.base_dir.mkdir(parents=True, exist_ok=True)
         self._write_users()
-        self.imap_port = free_port()
+        self.imap_port = port or free_port()
         if self._log_file is not None:  # previous attempt lost the port race
             self._log_file.close()
         self._log_file = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
