@@ -534,7 +534,7 @@ def format_text(sim: Simulation) -> str:
         "",
     ]
     for e in sorted(sim.events, key=lambda e: e.at):  # stable: collection order within a minute
-        line = f"{_when(e.at, tz)}  {_LABEL.get(e.kind, e.kind):<11} {e.ticket:<10} {e.summary}"
+        line = f"{_when(e.at, tz)}  {_LABEL.get(e.kind, e.kind):<12} {e.ticket:<10} {e.summary}"
         if e.recipients:
             line += " → " + ", ".join(e.recipients)
         if e.details.get("repeated"):
