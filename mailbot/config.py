@@ -189,25 +189,6 @@ class ReportSettings:
 class AgentSettings:
     """``[agents]``: how agents work from their mail client."""
 
-    # Signing secrets still accepted after a rotation (the current one is instance.secret_*).
-    previous_secret: Secret = field(default_factory=Secret)
-    # Mail from an agent to this address (or its +token form) is an internal note.
-    comment_address: str = ""
-    # The customer sees "Ana Rojas (Soporte Mente Autónoma)"; the agent's own address never, unless set.
-    show_agent_name: bool = True
-    expose_agent_address: bool = False
-    # Also require our MTA's Authentication-Results (this authserv-id) to show DMARC or DKIM pass.
-    require_authentication_results: bool = False
-    authserv_id: str = ""
-    language: str = "es"  # of the mails to agents
-    auto_close_days: int = 7  # a resolved ticket closes by itself after this many days
-    survey_window_days: int = 14  # a bare "1".."5" reply counts as a rating this long after the question
-    collision_minutes: int = 10  # two agents answering the same customer message within this: both are told
-    reminder_days: int = 7  # open important tickets remind their assignee this often
-    unknown_senders: str = "accept"  # accept: a basic customer | hold: the ticket waits for an agent's review
-    auth_notice_per_hour: int = 1  # notices to an agent whose mail failed authentication
-    kb_drafts_dir: str = ""  # where #kb writes article drafts; empty: <data_dir>/kb-drafts
-
 
 @dataclass(frozen=True)
 class Settings:
