@@ -30,6 +30,12 @@ class App:
     # Monday-Friday 09:00-18:00 America/Santiago, Chilean holidays: the business clock of the SLA table.
     calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
     kb: KnowledgeBase | None = None
+    # Secrets of before a rotation: tokens they signed are still accepted, new ones use ``secret``.
+    previous_secrets: tuple[bytes, ...] = ()
+
+    @property
+    def secrets(self) -> tuple[bytes, ...]:
+        return (self.secret, *self.previous_secrets)
 
     @property
     def loop_marker(self) -> str:
@@ -58,4 +64,5 @@ def build_app(settings: Settings, clock: Callable[[], datetime] = utcnow) -> App
         instance_id=f"{socket.gethostname()}:{os.getpid()}",
         clock=clock,
         kb=kb,
+        previous_secrets=tuple(p.encode() for p in (settings.agents.previous_secret.resolve(),) if p),
     )

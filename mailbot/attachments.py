@@ -35,3 +35,11 @@ def store_blob(data_dir: Path, payload: bytes) -> str:
         Path(tmp).unlink(missing_ok=True)
         raise
     return sha256
+
+
+def read_blob(data_dir: Path, sha256: str) -> bytes | None:
+    """The stored bytes, or None when the file is gone (a restored backup without attachments)."""
+    try:
+        return blob_path(data_dir, sha256).read_bytes()
+    except FileNotFoundError:
+        return None

@@ -42,6 +42,9 @@ class Envelope:
     loop_marker: str = ""  # our X-Mailbot-Loop value, so we recognise our own mail coming back
     ticket_ref: str = ""
     language: str = ""
+    # (filename, content type, bytes): the agent's attachments relayed to the customer,
+    # the customer's attached to an agent notification.
+    attachments: tuple[tuple[str, str, bytes], ...] = ()
 
 
 def build_mail(envelope: Envelope, rendered: RenderedMail) -> bytes:
@@ -70,6 +73,12 @@ def build_mail(envelope: Envelope, rendered: RenderedMail) -> bytes:
     msg.set_content(rendered.text)
     if rendered.html:
         msg.add_alternative(rendered.html, subtype="html")
+    for filename, content_type, payload in envelope.attachments:
+        maintype, _, subtype = content_type.partition("/")
+        if maintype == "text" or not subtype or maintype == "multipart":
+            # Re-encoding text would change its bytes; a multipart type would be a lie.
+            maintype, subtype = "application", "octet-stream"
+        msg.add_attachment(payload, maintype=maintype, subtype=subtype, filename=_clean(filename) or "attachment")
     if envelope.language:
         # After set_content(), which drops any Content-* header set before it.
         msg["Content-Language"] = envelope.language

@@ -189,6 +189,25 @@ class ReportSettings:
 class AgentSettings:
     """``[agents]``: how agents work from their mail client."""
 
+    # Signing secrets still accepted after a rotation (the current one is instance.secret_*).
+    previous_secret: Secret = field(default_factory=Secret)
+    # Mail from an agent to this address (or its +token form) is an internal note.
+    comment_address: str = ""
+    # The customer sees "Ana Rojas (Soporte Mente Autónoma)"; the agent's own address never, unless set.
+    show_agent_name: bool = True
+    expose_agent_address: bool = False
+    # Also require our MTA's Authentication-Results (this authserv-id) to show DMARC or DKIM pass.
+    require_authentication_results: bool = False
+    authserv_id: str = ""
+    language: str = "es"  # of the mails to agents
+    auto_close_days: int = 7  # a resolved ticket closes by itself after this many days
+    survey_window_days: int = 14  # a bare "1".."5" reply counts as a rating this long after the question
+    collision_minutes: int = 10  # two agents answering the same customer message within this: both are told
+    reminder_days: int = 7  # open important tickets remind their assignee this often
+    unknown_senders: str = "accept"  # accept: a basic customer | hold: the ticket waits for an agent's review
+    auth_notice_per_hour: int = 1  # notices to an agent whose mail failed authentication
+    kb_drafts_dir: str = ""  # where #kb writes article drafts; empty: <data_dir>/kb-drafts
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -652,7 +671,28 @@ def _report_settings(r: _Reader) -> ReportSettings:
 
 
 def _agent_settings(r: _Reader) -> AgentSettings:
-    return AgentSettings()
+    d = AgentSettings()
+    non_negative = lambda v: None if v >= 0 else "must be 0 or more"  # noqa: E731
+    comment = r.get("agents.comment_address", str, "", lambda v: None if not v else _email(v))
+    return AgentSettings(
+        previous_secret=Secret(env=r.get("agents.previous_secret_env", str, "MAILBOT_PREVIOUS_SECRET"),
+                               credential=r.get("agents.previous_secret_credential", str, "mailbot-previous-secret"),
+                               file=r.get("agents.previous_secret_file", str, "")),
+        comment_address=comment.lower(),
+        show_agent_name=r.get("agents.show_agent_name", bool, d.show_agent_name),
+        expose_agent_address=r.get("agents.expose_agent_address", bool, d.expose_agent_address),
+        require_authentication_results=r.get("agents.require_authentication_results", bool, d.require_authentication_results),
+        authserv_id=r.get("agents.authserv_id", str, "", lambda v: None if v or not r.get(
+            "agents.require_authentication_results", bool, False) else "must name our MTA when require_authentication_results is true"),
+        language=r.get("agents.language", str, d.language, _one_of("es", "en")),
+        auto_close_days=r.get("agents.auto_close_days", int, d.auto_close_days, non_negative),
+        survey_window_days=r.get("agents.survey_window_days", int, d.survey_window_days, non_negative),
+        collision_minutes=r.get("agents.collision_minutes", int, d.collision_minutes, non_negative),
+        reminder_days=r.get("agents.reminder_days", int, d.reminder_days, non_negative),
+        unknown_senders=r.get("agents.unknown_senders", str, d.unknown_senders, _one_of("accept", "hold")),
+        auth_notice_per_hour=r.get("agents.auth_notice_per_hour", int, d.auth_notice_per_hour, non_negative),
+        kb_drafts_dir=r.get("agents.kb_drafts_dir", str, ""),
+    )
 
 
 def _severity_rules(r: _Reader, data: dict[str, Any]) -> tuple[SeverityRule, ...]:

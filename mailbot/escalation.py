@@ -302,7 +302,7 @@ def _announce(app: App, s: Session, ticket: Ticket, sla: TicketSla, kind: str, l
     context = _mail_context(app, s, ticket, sla, kind, level, previous, clocks_, now, language)
     rendered = app.renderer.render("warning" if kind == WARNING else "escalation", language, context)
     company = app.settings.support.company
-    mailbox_address = _mailbox_address(app, ticket.mailbox)
+    mailbox_address = mailbox_address_of(app, ticket.mailbox)
     envelope = Envelope(
         from_name=f"{company} Support — SLA" if language == "en" else f"Soporte {company} — SLA",
         from_addr=mailbox_address, to=tuple(recipients), message_id=new_message_id(app.settings.domain), date=now,
@@ -340,7 +340,7 @@ def _ref(app: App, number: int) -> str:
     return f"{app.settings.ticket_prefix}-{number:06d}"
 
 
-def _mailbox_address(app: App, name: str) -> str:
+def mailbox_address_of(app: App, name: str) -> str:
     try:
         return app.settings.mailbox(name).address
     except KeyError:  # the mailbox was removed from the config since the ticket was opened
@@ -383,7 +383,7 @@ def _mail_context(app: App, s: Session, ticket: Ticket, sla: TicketSla, kind: st
         last_message = {"text": text, "truncated": truncated, "from": last.from_addr,
                         "at": format_local(as_utc(last.created_at), language, tz, now)}
     repeat = app.settings.escalation.repeat_minutes
-    mailbox_address = _mailbox_address(app, ticket.mailbox)
+    mailbox_address = mailbox_address_of(app, ticket.mailbox)
     return {
         "kind": kind,
         "company": app.settings.support.company,

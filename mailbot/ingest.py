@@ -22,15 +22,18 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from mailbot.agent_mail import enqueue_notifications
+from mailbot.agent_replies import Handled, OpenForCustomer, known_customer, route_agent_mail
 from mailbot.app import App
 from mailbot.attachments import store_blob
 from mailbot.classify import detect_language
 from mailbot.compose import Envelope, new_message_id
-from mailbot.conversation import TaggedTicket, ThreadFacts, resolve_thread, subject_tag_number
+from mailbot.conversation import TaggedTicket, ThreadFacts, ThreadMatch, resolve_thread, subject_tag_number
 from mailbot.db import as_utc
 from mailbot.domain import MailboxKind, ParsedMessage, Severity, Status, Tier
 from mailbot.escalation import page_emergency
 from mailbot.models import (
+    Agent,
     Attachment,
     Customer,
     InboundMail,
@@ -200,7 +203,16 @@ def _process(app: App, s: Session, row: InboundMail, now: datetime) -> Outcome:
     automation = automation_reasons(msg, own_addresses=settings.own_addresses, loop_value=app.loop_marker)
     new_text = extract_new_text(msg.text, msg.html)
     match = resolve_thread(msg, _thread_facts(app, s, msg))
+    routed = route_agent_mail(app, s, row, msg, new_text, match, automation, now)
+    if isinstance(routed, Handled):
+        return Outcome(row.id, routed.state, routed.summary, ticket=routed.ticket)
+    opened_by = routed  # an agent opening a ticket for a customer (forward, #solicitante), or None
+    if opened_by is not None:
+        msg, new_text = opened_by.message, opened_by.new_text
+        match = ThreadMatch(None, (f"opened-by-agent:{opened_by.how}:{opened_by.agent}",))
     sender = msg.from_addr.email if msg.from_addr else ""
+    hold = (app.settings.agents.unknown_senders == "hold" and opened_by is None and match.ticket is None
+            and bool(sender) and not known_customer(s, sender))
     customer = _customer(s, msg, now) if sender else None
     ticket = s.get(Ticket, match.ticket) if match.ticket is not None else None
     if match.ticket is not None and ticket is None:
@@ -228,6 +240,13 @@ def _process(app: App, s: Session, row: InboundMail, now: datetime) -> Outcome:
         assert customer is not None
         ticket = _create_ticket(app, s, msg, decision, customer, row, now)
         verb = "created"
+        if opened_by is not None:
+            _opened_by_agent(s, ticket, opened_by, now)
+        if hold:
+            # [agents] unknown_senders = "hold": an agent accepts (#status open) or rejects (#spam) it first.
+            ticket.status = "held"
+            s.add(TicketEvent(ticket_id=ticket.id, at=now, kind="held", detail=f"unknown sender {sender} held for review"))
+            decision = replace(decision, send_ack=False, ack_reasons=("held-for-review",))
     else:
         assert ticket is not None
         _append_to_ticket(s, ticket, decision, automation, now)
@@ -238,6 +257,10 @@ def _process(app: App, s: Session, row: InboundMail, now: datetime) -> Outcome:
             and decision.author_kind == "customer"):
         # A premium emergency pages level 3 and on-call at once, day or night; recorded so it fires once.
         page_emergency(app, s, ticket, now)
+    if decision.author_kind == "customer" and not automation:
+        event = "held" if ticket.status == "held" else ("new" if verb == "created" else "reply")
+        skip = (opened_by.agent,) if opened_by is not None else ()
+        enqueue_notifications(app, s, ticket, stored, event, now, exclude=skip)
     ack = "no ack: " + ", ".join(decision.ack_reasons)
     if decision.send_ack and customer is not None:
         _enqueue_ack(app, s, ticket, customer, stored, msg, decision, mailbox.address, now)
@@ -350,13 +373,28 @@ def _store_message(app: App, s: Session, ticket: Ticket, msg: ParsedMessage, new
     )
     s.add(stored)
     s.flush()
+    store_attachments(app, s, stored, msg)
+    return stored
+
+def store_attachments(app: App, s: Session, stored: Message, msg: ParsedMessage) -> None:
+    """Each attachment on disk under its hash (over the size limit: only its metadata)."""
     limit = app.settings.max_attachment_bytes
     for att in msg.attachments:
         keep = len(att.payload) <= limit
         sha256 = store_blob(app.settings.data_dir, att.payload) if keep else hashlib.sha256(att.payload).hexdigest()
         s.add(Attachment(message_id=stored.id, sha256=sha256, size=len(att.payload), filename=att.filename[:200],
                          content_type=att.content_type[:200], stored=keep))
-    return stored
+
+def _opened_by_agent(s: Session, ticket: Ticket, opened: OpenForCustomer, now: datetime) -> None:
+    agent = s.scalar(select(Agent).where(Agent.email == opened.agent))
+    if agent is None:
+        agent = Agent(email=opened.agent)
+        s.add(agent)
+        s.flush()
+    ticket.assignee_id = agent.id
+    s.add(Participant(ticket_id=ticket.id, email=opened.agent, role="agent"))
+    s.add(TicketEvent(ticket_id=ticket.id, at=now, kind="opened-by-agent",
+                      detail=f"{opened.how} by {opened.agent}, channel {opened.channel}; assigned to {opened.agent}"))
 
 def _add_participants(s: Session, ticket: Ticket, msg: ParsedMessage, own: frozenset[str], sender_role: str) -> None:
     existing = set(s.scalars(select(Participant.email).where(Participant.ticket_id == ticket.id)))

@@ -27,6 +27,8 @@ def enqueue_mail(
     ticket_id: int | None = None,
     author_kind: str = "system",
     mailbox: str = "",
+    thread_message: bool = True,
+    internal: bool = False,
 ) -> Outbox:
     raw = build_mail(envelope, rendered)
     row = Outbox(
@@ -43,7 +45,8 @@ def enqueue_mail(
         created_at=now,
     )
     s.add(row)
-    if ticket_id is not None:
+    if ticket_id is not None and thread_message:
+        # Internal mail (agent notifications, notices) is not part of the thread.
         # Stored as a ticket message too, so a reply that only names it in
         # References still threads into this ticket.
         s.add(Message(
@@ -60,6 +63,7 @@ def enqueue_mail(
             text=rendered.text,
             html=rendered.html,
             language=envelope.language,
+            internal=internal,
             mailbox=mailbox,
             created_at=now,
         ))

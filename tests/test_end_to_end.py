@@ -167,7 +167,8 @@ def test_reply_to_resolved_ticket_reopens_it(servers, app, daemon):
     with app.sessions() as s:
         t = s.get(Ticket, number)
         assert t.status == "open"
-        assert [e.kind for e in t.events][-1] == "reopened"
+        kinds = [e.kind for e in t.events]
+        assert kinds[-2:] == ["reopened", "agents-notified"]
 
 
 def test_out_of_office_and_bounce_get_no_ack_and_acks_are_rate_limited(servers, app, daemon):

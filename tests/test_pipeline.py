@@ -46,7 +46,8 @@ def test_recording_twice_is_a_no_op_and_processing_is_idempotent(app):
     with app.sessions() as s:
         assert s.scalar(select(func.count(Ticket.id))) == 1
         assert s.scalar(select(func.count(Message.id)).where(Message.direction == "in")) == 1
-        assert s.scalar(select(func.count(Outbox.id))) == 1
+        assert s.scalar(select(func.count(Outbox.id)).where(Outbox.kind == "ack")) == 1
+        assert s.scalar(select(func.count(Outbox.id)).where(Outbox.kind == "notification")) == 1  # to agente@
 
 
 def test_sla_start_is_receipt_time_not_the_date_header(app):
@@ -146,7 +147,7 @@ def test_ack_asks_for_what_is_missing_and_suggests_a_relevant_article(app):
     outcome = process_next(app)
     with app.sessions() as s:
         assert s.get(Ticket, outcome.ticket).severity == "important"
-        ack = s.scalars(select(Outbox).where(Outbox.ticket_id == outcome.ticket)).one()
+        ack = s.scalars(select(Outbox).where(Outbox.ticket_id == outcome.ticket, Outbox.kind == "ack")).one()
     text = email.message_from_bytes(ack.raw, policy=email.policy.default).get_body(("plain",)).get_content()
     assert "los pasos para reproducir el error" in text
     assert "capturas de pantalla o un video del error" in text
