@@ -389,7 +389,8 @@ class _StdlibBody:
             filename = _safe(part.get_filename, None)
             payload = _safe(lambda: part.get_payload(), None)
             if isinstance(payload, list):
-                attached = disposition == "attachment" and ctype.startswith("message/")
+                # A forwarded mail stays one file even when sent inline (mutt), so its sender is not lost.
+                attached = ctype == "message/rfc822" or (disposition == "attachment" and ctype.startswith("message/"))
                 if ctype == "message/delivery-status" or attached:
                     data = b"".join(_safe(sub.as_bytes, b"") for sub in payload if isinstance(sub, Message))
                     self.attachments.append((filename, ctype, data))
