@@ -28,8 +28,8 @@ Definitions (also in the README, "Reports and quality metrics"):
   now, for a period not over yet), by age (wall time since receipt) and current level.
 * **Escalations**: ``escalation`` and ``page`` steps fired in the period, by the level mailed.
 * **Reopen rate**: tickets reopened in the period / tickets resolved in the period.
-* **Load per agent**: per agent address, mails the agent sent into tickets (inbound,
-  ``author_kind = agent``), public replies relayed and internal notes in the period,
+* **Load per agent**: per agent address, the mails the agent sent into tickets in the
+  period (inbound, ``author_kind = agent``), split into public replies and internal notes,
   the distinct tickets touched, tickets resolved while assigned to them, and open
   tickets assigned to them now.
 * **Availability**: the share of whole minutes, from the later of the period start and
@@ -213,9 +213,9 @@ class Satisfaction:
 class AgentLoad:
     email: str
     name: str
-    inbound: int  # mails the agent sent into tickets
-    replies: int  # public replies relayed to customers
-    notes: int  # internal notes
+    inbound: int  # mails the agent sent into tickets (replies and notes)
+    replies: int  # of which public: relayed to the customer
+    notes: int  # of which internal notes
     tickets: int  # distinct tickets touched
     resolved: int  # tickets resolved in the period while assigned to this agent
     open_assigned: int  # open tickets assigned now (at the end of the period)
@@ -455,13 +455,14 @@ def _agents(history: History, tickets: list[TicketRecord], messages: Mapping[int
         if ticket_id in excluded:
             continue
         for m in rows:
-            if m.author_kind != "agent" or not _within(m.at, start, as_of):
+            # The agent's own mail into the ticket names the agent; the copy we relay to the
+            # customer comes from the mailbox address, so it cannot.
+            if m.author_kind != "agent" or m.direction != "in" or not _within(m.at, start, as_of):
                 continue
             who = m.from_addr.lower()
+            inbound[who] += 1
             if m.internal:
                 notes[who] += 1
-            elif m.direction == "in":
-                inbound[who] += 1
             else:
                 replies[who] += 1
             touched[who].add(ticket_id)

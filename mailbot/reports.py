@@ -205,7 +205,8 @@ def load_history(app: App, start: datetime, end: datetime, heartbeats_from: date
                 select(Message.id, Message.ticket_id, Message.created_at, Message.direction, Message.author_kind,
                        Message.internal, Message.from_addr)
                 .where(or_(and_(Message.ticket_id.in_(ids), Message.direction == "out", Message.author_kind == "agent"),
-                           and_(Message.author_kind == "agent", Message.created_at >= start, Message.created_at < end,
+                           and_(Message.author_kind == "agent", Message.direction == "in",
+                                Message.created_at >= start, Message.created_at < end,
                                 Message.ticket_id.in_(_counted_ticket(select(Ticket.id)).scalar_subquery()))))):
             messages[m_id] = MessageRecord(ticket_id, as_utc(at), direction, author, bool(internal), sender or "")
         escalations = tuple(
