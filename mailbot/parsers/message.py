@@ -5,9 +5,9 @@ some real messages and silently decodes less than the standard library: it drops
 bytes of legacy charsets (GB2312-labelled GBK, unlabelled 8-bit headers), returns
 ISO-2022-JP bodies still escape-encoded, and loses an address whose encoded name
 contains a colon. So every field is read from both mail-parser and the standard
-library (``email.message_from_bytes(raw, policy=email.policy.default)`` plus the
-charset-aware decoders below), and mail-parser's value is used only when it is
-there and looks sound. Every time the standard library's value wins, the reason
+library (the same ``email.message_from_bytes(raw)`` tree that mail-parser reads,
+parsed once, plus the charset-aware decoders below), and mail-parser's value is
+used only when it is there and looks sound. Every time the standard library's value wins, the reason
 is recorded in ``ParsedMessage.parse_defects``.
 """
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 import binascii
 import codecs
 import email
-import email.policy
 import email.utils
 import hashlib
 import logging
@@ -405,26 +404,29 @@ class _StdlibBody:
                 (self.texts if ctype == "text/plain" else self.htmls).append(text)
 
 
-def _stdlib_message(raw: bytes, headers_only: bool, limits: Limits, defects: list[str]) -> Message:
+def _stdlib_message(raw: bytes, headers_only: bool, limits: Limits, defects: list[str]) -> tuple[Message, bool]:
+    """The one parse of the message, shared by mail-parser and our field-by-field checks
+    (mail-parser parses with this same call, ``email.message_from_bytes`` with the
+    compat32 policy, so handing it our tree is what it would have built itself).
+    Returns the message and whether it is complete (False: headers only)."""
     if not headers_only:
         try:
-            msg = email.message_from_bytes(raw, policy=email.policy.default)
+            msg = email.message_from_bytes(raw)
             names = {type(d).__name__ for part in msg.walk() for d in part.defects}
             defects.extend(f"mime: {name}" for name in sorted(names))
-            return msg
+            return msg, True
         except Exception as exc:  # RecursionError on deep nesting, codec bugs...
             defects.append(f"stdlib: {type(exc).__name__} while parsing; kept the headers only")
     try:
-        return email.message_from_bytes(raw[: min(header_block_end(raw), limits.max_header_bytes)],
-                                         policy=email.policy.default)
+        return email.message_from_bytes(raw[: min(header_block_end(raw), limits.max_header_bytes)]), False
     except Exception as exc:
         defects.append(f"stdlib: {type(exc).__name__} while parsing the headers")
-        return Message()
+        return Message(), False
 
 
-def _mailparser(raw: bytes, defects: list[str]) -> Any | None:
+def _mailparser(source: Message | bytes, defects: list[str]) -> Any | None:
     try:
-        return mailparser.parse_from_bytes(raw)
+        return mailparser.parse_from_bytes(source) if isinstance(source, bytes) else mailparser.MailParser(source)
     except Exception as exc:
         defects.append(f"mail-parser: {type(exc).__name__}: {exc}"[:300] + "; used the standard library")
         return None
@@ -590,8 +592,9 @@ def _parse(raw: bytes, limits: Limits) -> ParsedMessage:
     violation = check_limits(raw, limits)
     if violation:
         defects.append(f"limits: {violation.describe()}; read the top-level headers only")
-    msg = _stdlib_message(raw, violation is not None, limits, defects)
-    mp = None if violation else _mailparser(raw, defects)
+    msg, complete = _stdlib_message(raw, violation is not None, limits, defects)
+    # Only when the shared parse failed does mail-parser get the raw bytes (and its own say).
+    mp = None if violation else _mailparser(msg if complete else raw, defects)
     fields = _Fields(mp, msg, defects)
 
     headers = tuple((name, clean_header_value(decode_header_value(value))) for name, value in fields.raw_headers)
