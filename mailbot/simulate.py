@@ -32,7 +32,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from email import message_from_bytes
+from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any, Sequence
@@ -46,7 +46,7 @@ from mailbot.db import as_utc, migrate
 from mailbot.domain import MailboxKind
 from mailbot.escalation import load_sla, run_escalations
 from mailbot.ingest import Outcome, process_next, record_inbound, ticket_ref
-from mailbot.models import Customer, EscalationFired, Outbox, Ticket
+from mailbot.models import Customer, EscalationFired, InboundMail, Outbox, Ticket
 from mailbot.parsers import parse_message
 from mailbot.sla import FIRST_RESPONSE
 from mailbot.tokens import base_address
@@ -55,12 +55,13 @@ EXIT_INPUT = 1
 EXIT_USAGE = 2
 EXIT_CONFIG = 78
 # A failing ticket is retried every simulated minute (as by the daemon); this bounds the work.
-MAX_SWEEPS = 50_000
+MAX_STEPS = 50_000
 _MINUTE = timedelta(minutes=1)
 _SPAN_RE = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # Escalation-table kinds and the outbox kinds of their mails (shown once, from the table).
 _LADDER_OUTBOX_KINDS = frozenset({"sla_warning", "escalation", "page"})
+_HEADERS = BytesHeaderParser(policy=default_policy)  # the subject only: the body is not parsed
 
 
 class InputError(Exception):
@@ -334,6 +335,7 @@ class _Runner:
         self.last_escalation = 0
         self.last_sweep: datetime | None = None
         self.sweeps = 0
+        self.steps = 0
         self.sources: dict[int, str] = {}
 
     def run(self, schedule: list[_Scheduled], end: datetime, customer_rows: list[Any], tier: str | None) -> Simulation:
@@ -374,23 +376,33 @@ class _Runner:
     # -- the loop -----------------------------------------------------------------------
 
     def _advance(self, until: datetime) -> None:
-        """Run every sweep the daemon would run before ``until``: at each whole minute something is due."""
-        while self.sweeps < MAX_SWEEPS:
+        """Do what the daemon would do before ``until``: each sweep (at the whole minute something is
+        due) and each retry of a message whose processing failed (when its back-off ends)."""
+        while self.steps < MAX_STEPS:
             with self.app.sessions() as s:
                 due = as_utc(s.scalar(select(func.min(Ticket.next_due_at))))
-            if due is None:
+                retry = as_utc(s.scalar(select(func.min(InboundMail.claimed_until)).where(
+                    InboundMail.state == "pending")))
+            wakes = []
+            if due is not None:
+                at = _ceil_minute(max(due, self.clock.now))
+                if self.last_sweep is not None and at <= self.last_sweep:
+                    at = self.last_sweep + _MINUTE  # still due after a sweep (it failed): the next minute
+                wakes.append((at, "sweep"))
+            if retry is not None:
+                wakes.append((max(retry, self.clock.now), "retry"))
+            if not wakes or min(wakes)[0] > until:
                 return
-            at = _ceil_minute(max(due, self.clock.now))
-            if self.last_sweep is not None and at <= self.last_sweep:
-                at = self.last_sweep + _MINUTE  # still due after a sweep (it failed): the next minute
-            if at > until:
-                return
-            self.clock.now = self.last_sweep = at
-            self.sweeps += 1
-            run_escalations(self.app)
-            self._collect()
-            self._drain()  # a message whose processing failed is retried by the daemon meanwhile
-        self.events.append(Event(self.clock.now, "problem", "", f"stopped after {MAX_SWEEPS} sweeps"))
+            self.steps += 1
+            at, what = min(wakes)
+            self.clock.now = at
+            if what == "sweep":
+                self.last_sweep = at
+                self.sweeps += 1
+                run_escalations(self.app)
+                self._collect()
+            self._drain()
+        self.events.append(Event(self.clock.now, "problem", "", f"stopped after {MAX_STEPS} steps"))
 
     def _receive(self, uid: int, item: _Scheduled) -> None:
         at = self.clock.now
@@ -455,7 +467,7 @@ class _Runner:
                 self.last_outbox = m.id
                 if m.kind in _LADDER_OUTBOX_KINDS:
                     continue  # shown from the escalations table (which also has the steps nobody was mailed)
-                subject = str(message_from_bytes(m.raw, policy=default_policy)["Subject"] or "")
+                subject = str(_HEADERS.parsebytes(m.raw)["Subject"] or "")
                 self.events.append(Event(as_utc(m.created_at), m.kind, ticket_ref(self.app, m.ticket_id) if m.ticket_id else "",
                                          f"{subject!r}", recipients=tuple(m.rcpt_to.split(",")),
                                          details={"subject": subject, "status": f"{m.status} (not sent)"}))
