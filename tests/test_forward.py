@@ -130,3 +130,13 @@ def test_forward_module_is_pure() -> None:
     imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     assert not imported & {"sqlalchemy", "imapclient", "smtplib", "imaplib", "socket", "requests", "alembic", "aiosmtpd"}
+
+
+def test_huge_forward_finishes() -> None:
+    # Long header-like lines and a long body: the scan is bounded, no clock needed.
+    body = ("From: " + "x" * 1900 + "\n") * 3000 + "\n---------- Forwarded message ---------\n"
+    body += "From: Peter Walsh <peter.walsh@northwind.example>\nSubject: Hi\n\n" + "text\n" * 100_000
+    raw = ("From: anna.berg@example.com\nTo: support@example.com\nSubject: Fwd: Hi\n"
+           "Content-Type: text/plain; charset=utf-8\n\n" + body).encode()
+    original = find_forwarded(parse_message(raw))
+    assert original is not None and original.from_addr == PETER

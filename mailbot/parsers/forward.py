@@ -77,7 +77,9 @@ def parse_address(value: str) -> Address | None:
     """'María Pérez <maria@cliente.cl>', 'María Pérez [mailto:maria@cliente.cl]',
     '"Pérez, María" <maria@cliente.cl>', 'maria@cliente.cl', Outlook web's
     'María <maria@cliente.cl<mailto:maria@cliente.cl>>' -> Address, or None."""
-    value = clean_header_value(value.replace("*", " "))
+    if "@" not in value:
+        return None
+    value = clean_header_value(value[:500].replace("*", " "))  # bounds the address regex's work
     value = re.sub(r"<mailto:[^>]*>", "", value)
     value = re.sub(r"\[mailto:([^\]]+)\]", r"<\1>", value, flags=re.IGNORECASE)
     match = _EMAIL.search(value)

@@ -158,7 +158,10 @@ def _html_new_text(html: str) -> str | None:
 _WROTE = re.compile(r"\s*(?:el|on)\s.{0,300}\s(?:escribió|wrote)\s*:\s*", re.IGNORECASE)
 _WROTE_START = re.compile(r"\s*(?:el|on)\s", re.IGNORECASE)
 # Other attributions ("Soporte <s@x.cl> escribió:"), trusted only right above a quote.
-_WROTE_ANY = re.compile(r"\s*\S.{0,300}(?:@|\d).{0,300}\s(?:escribió|wrote)\s*:\s*", re.IGNORECASE)
+# (One bounded quantifier only: "@ or a digit somewhere" is checked outside the regex,
+# since nesting it inside made a line of digits ending in "wrote:" take 1 ms.)
+_WROTE_ANY = re.compile(r"\s*\S.{0,400}\s(?:escribió|wrote)\s*:\s*", re.IGNORECASE)
+_WROTE_ENDS = ("escribió:", "wrote:", "escribió :", "wrote :")  # cheap test before the regex
 _ORIGINAL = re.compile(
     r"\s*-{3,}\s*(?:original message|mensaje original|message d'origine)\s*-{3,}\s*", re.IGNORECASE
 )
@@ -203,7 +206,8 @@ def _header_at(lines: list[str], i: int) -> int:
             joined += " " + following.strip()
             if _WROTE.fullmatch(joined):
                 return span
-    if _WROTE_ANY.fullmatch(line) and _next_is_quote(lines, i + 1):
+    if (line.rstrip().lower().endswith(_WROTE_ENDS) and ("@" in line or any(c.isdigit() for c in line))
+            and _WROTE_ANY.fullmatch(line) and _next_is_quote(lines, i + 1)):
         return 1
     labels: list[str] = []
     while i + len(labels) < len(lines) and len(labels) < 8:
