@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -223,6 +224,26 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from mailbot.backup import BackupError, backup_sqlite, pg_instructions, sqlite_path
+
+    settings = _load(args)
+    try:
+        if sqlite_path(settings.database_url) is None:
+            print(pg_instructions(settings.database_url))
+            print("mailbot: no backup made (PostgreSQL: use pg_dump as above)", file=sys.stderr)
+            return 1
+        result = backup_sqlite(settings.database_url, Path(args.dest))
+    except (BackupError, OSError, sqlite3.Error) as exc:
+        print(f"mailbot: backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"backup written to {result.path} ({result.size_bytes / 1e6:.1f} MB, {result.tickets} tickets, "
+          f"{result.seconds:.1f} s; integrity check ok)")
+    print(f"attachments are files in {settings.data_dir / 'attachments'}: copy them too, e.g. "
+          f"rsync -a {settings.data_dir / 'attachments'}/ <backup folder>/attachments/")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from mailbot.demo import run_demo
 
@@ -294,6 +315,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("requeue", help="process a quarantined message again (after fixing the cause)")
     p.add_argument("id", type=int)
     p.set_defaults(func=cmd_requeue)
+
+    p = sub.add_parser("backup", help="copy the SQLite database consistently while the daemon runs (PostgreSQL: how to pg_dump)")
+    p.add_argument("dest", metavar="DEST", help="a new file, or a folder for mailbot-<UTC time>.db")
+    p.set_defaults(func=cmd_backup)
 
     p = sub.add_parser("customers", help="the customer directory: import/export CSV, list")
     csub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
