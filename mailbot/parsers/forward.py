@@ -64,7 +64,7 @@ _FIELDS = {
     "subject": "subject", "asunto": "subject",
     "to": "to", "para": "to", "cc": "cc", "reply-to": "reply-to", "responder a": "reply-to",
 }
-_HEADER_LINE = re.compile(r"\s*\*?\s*([a-z][a-z -]{0,15}?)\s*:\*?[ \t\xa0]*(.*)", re.IGNORECASE)
+_HEADER_LINE = re.compile(r"\s*(?:\*\s*)?([a-z][a-z -]{0,15}?)\s*:\*?[ \t\xa0]*(.*)", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 _MAX_SCAN_LINES = 5000  # a forward header sits near the top; never scan a huge body whole
 

@@ -104,8 +104,13 @@ class _QuoteStripper(HTMLParser):
         self.out.append(self.get_starttag_text() or f"<{tag}>")
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if not self.done and not self.drop_tag:
-            self.out.append(self.get_starttag_text() or f"<{tag}>")
+        if self.done or self.drop_tag:
+            return
+        ident = next((value or "" for name, value in attrs if name == "id"), "").lower()
+        if any(ident.startswith(cut) for cut in _CUT_IDS):  # <hr id="stopSpelling"/>
+            self._cut(len(self.out) if self.rule_at is None else self.rule_at)
+            return
+        self.out.append(self.get_starttag_text() or f"<{tag}>")
 
     def handle_endtag(self, tag: str) -> None:
         if self.done:
