@@ -24,10 +24,11 @@ from mailbot.app import App
 from mailbot.config import ConfigError
 from mailbot.db import as_utc
 from mailbot.escalation import run_escalations
+from mailbot.lifecycle import run_lifecycle
 from mailbot.fetch import MailboxWatcher
 from mailbot.health import DatabaseProbe, loop_states, snapshot
 from mailbot.heartbeat import write_heartbeat
-from mailbot.ingest import process_next
+from mailbot.ingest import process_batch
 from mailbot.models import InboundMail
 from mailbot.outbox import OutboxSender
 from mailbot.web import WebServer
@@ -65,18 +66,21 @@ class PipelineWorker(threading.Thread):
         while not self.stop_event.is_set():
             self.beat = time.monotonic()
             try:
-                outcome = process_next(self.app)
+                # Up to 20 messages per commit (one fsync), each in its own savepoint.
+                outcomes = process_batch(self.app, stop=self.stop_event)
             except Exception:  # noqa: BLE001 - e.g. the database is briefly unreachable
                 log.exception("pipeline iteration failed; retrying shortly")
                 self.stop_event.wait(2.0)
                 continue
-            if outcome is None:
+            if not outcomes:
                 self.wake.wait(1.0)
                 self.wake.clear()
                 continue
-            self.processed += 1
-            self._observe(outcome, time.monotonic() - self.beat)
-            if outcome.state in ("done", "quarantined"):
+            seconds = (time.monotonic() - self.beat) / len(outcomes)
+            for outcome in outcomes:
+                self.processed += 1
+                self._observe(outcome, seconds)
+            if any(outcome.state in ("done", "quarantined") for outcome in outcomes):
                 self.outbox_wake.set()
 
     def _observe(self, outcome, seconds: float) -> None:  # type: ignore[no-untyped-def]
@@ -113,6 +117,7 @@ class Daemon:
         self.scheduler.every(1).minutes.do(self._heartbeat)
         self.scheduler.every(1).minutes.do(self.run_escalations)
         self.scheduler.every(1).minutes.do(self.send_reports)
+        self.scheduler.every(10).minutes.do(self.run_lifecycle)
         self.scheduler.every(self.app.settings.alerts.check_seconds).seconds.do(self.run_alerts)
 
     def loop_threads(self) -> list[threading.Thread]:
@@ -141,6 +146,16 @@ class Daemon:
             return
         if mails:
             log.info("escalation sweep: %d mail(s) queued", mails)
+            self.outbox_wake.set()
+
+    def run_lifecycle(self) -> None:
+        """Resolved tickets close after [agents] auto_close_days; weekly reminders. Never fatal."""
+        try:
+            done = run_lifecycle(self.app)
+        except Exception:  # noqa: BLE001 - e.g. the database is briefly unreachable
+            log.exception("lifecycle job failed; retrying at the next run")
+            return
+        if done:
             self.outbox_wake.set()
 
     def send_reports(self) -> list[str]:
