@@ -232,10 +232,8 @@ def _own_cut(lines: list[str]) -> tuple[int, int] | None:
             continue
         span = _header_at(lines, i)
         if span:
-            if _ORIGINAL.fullmatch(line) or (i > 0 and _UNDERSCORES.fullmatch(lines[i - 1])):
-                # Outlook's rule above "De:"; or "---Original---" with its De:/From: block below.
-                start = i - 1 if not _ORIGINAL.fullmatch(line) else i
-                return start, span + (i - start)
+            if i > 0 and _UNDERSCORES.fullmatch(lines[i - 1]):
+                return i - 1, span + 1  # Outlook's rule above "De:"
             return i, span
     return None
 
@@ -266,10 +264,16 @@ def _after_header(lines: list[str]) -> list[str]:
     if not _is_quoted(first):
         return []
     answers = []
-    for i, line in enumerate(lines):
-        if _is_quoted(line) or (line.strip() and _header_at(lines, i)):
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        span = 0 if _is_quoted(line) or not line.strip() else _header_at(lines, i)
+        if span:
+            i += span  # a further header (nested thread, Outlook block) is no answer
             continue
-        answers.append(line)
+        if not _is_quoted(line):
+            answers.append(line)
+        i += 1
     return answers
 
 
@@ -327,9 +331,9 @@ def _text_new_lines(text: str, languages: list[str]) -> list[str]:
             new = [line for line in _without_quotes(lines[cut + span :]) if not _WROTE.fullmatch(line)]
     else:
         library = _library_cut(lines, languages)
-        new = _without_quotes(lines[:library] if library else lines)
+        new = _without_quotes(lines if library is None else lines[:library])
         if library is not None and not any(line.strip() for line in new):
-            new = _without_quotes(lines[library + 1 :])
+            new = _without_quotes(lines[library + 1 :])  # the header came first: bottom-posting
     if not any(line.strip() for line in new):
         new = _without_quotes(lines)  # only quotes and headers: keep the headers
     return _without_signature(new)
