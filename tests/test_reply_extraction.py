@@ -118,6 +118,13 @@ def test_share_of_replies_extracted_correctly(capsys: pytest.CaptureFixture[str]
             id="sentences-starting-with-el-are-not-headers",
         ),
         pytest.param("Gracias.\n\nObtener Outlook para iOS<https://aka.ms/o0ukef>\n", "Gracias.", id="outlook-mobile-footer"),
+        pytest.param(
+            "On Mon, X wrote:\n> q1\nA1\n> q2\nA2\nFrom: Y <y@x.com>\nSent: Monday\nTo: Z\nSubject: s\n\nold unquoted text",
+            "A1\nA2",
+            id="inline-answers-then-an-unquoted-outlook-original",
+        ),
+        pytest.param("Intro\n\nOn Mon, X wrote:\n> q1\nA1\nOn Sun, Y wrote:\n> q2\nA2\n", "Intro\n\nA1\nA2",
+                     id="inline-answers-across-two-quoted-headers"),
     ],
 )
 def test_edge_cases(text: str, expected: str) -> None:

@@ -269,7 +269,9 @@ def _after_header(lines: list[str]) -> list[str]:
         line = lines[i]
         span = 0 if _is_quoted(line) or not line.strip() else _header_at(lines, i)
         if span:
-            i += span  # a further header (nested thread, Outlook block) is no answer
+            if not _next_is_quote(lines, i + span):
+                break  # an older original that is not ">"-quoted (Outlook style) follows: no answers in it
+            i += span  # a further header above more quotes is no answer either
             continue
         if not _is_quoted(line):
             answers.append(line)
