@@ -66,6 +66,7 @@ class OpenForCustomer:
     agent: str
     channel: str  # email | phone | whatsapp
     how: str  # forwarded | requester-command
+    note: str = ""  # what the agent wrote above a forwarded message
 
 
 def _recipients(msg: ParsedMessage) -> list[str]:
@@ -492,7 +493,7 @@ def _open_for_customer(app: App, msg: ParsedMessage, new_text: str, agent: str) 
     text = original.text
     attachments = tuple(original.attachments) or msg.attachments
     opened = _as_customer_message(msg, original.from_addr, text, attachments, subject=original.subject or msg.subject)
-    return OpenForCustomer(opened, text, agent, "email", "forwarded")
+    return OpenForCustomer(opened, text, agent, "email", "forwarded", original.note)
 
 
 _FORWARD_PREFIX = re.compile(r"^\s*(?:(?:fw|fwd|rv|enc|tr)\s*:\s*)+", re.IGNORECASE)

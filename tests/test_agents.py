@@ -437,3 +437,35 @@ def test_resolved_ticket_closes_by_itself_after_seven_days(servers, app, daemon)
     assert any(k == "closed" for k, _ in events(app, number))
     with app.sessions() as s:
         assert s.scalar(select(Outbox.id).where(Outbox.kind == "reply", Outbox.ticket_id == number)) is not None
+
+
+FORWARDS = Path(__file__).parent / "data" / "forwards"
+
+
+@pytest.mark.parametrize("fixture, original", [
+    ("outlook-desktop-es.eml", "maria.perez@cliente.cl"),
+    ("gmail-inline-en.eml", "peter.walsh@northwind.example"),
+    ("attached-rfc822.eml", None),
+])
+def test_agent_forward_opens_the_ticket_for_the_original_sender(servers, app, daemon, fixture, original):
+    raw = (FORWARDS / fixture).read_bytes()
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    if original is None:  # the attached message's own From
+        inner = next(p for p in msg.walk() if p.get_content_type() == "message/rfc822")
+        original = email.utils.parseaddr(str(inner.get_payload(0)["From"]))[1].lower()
+    msg.replace_header("From", f"Agente Uno <{AGENTE}>")
+    msg.replace_header("To", SOPORTE)
+    message_id = make_msgid(domain="menteautonoma.cl")
+    msg.replace_header("Message-ID", message_id)
+    # Straight into the INBOX: Outlook's one-line HTML is longer than SMTP allows without re-encoding.
+    servers.append("soporte", msg.as_bytes())
+    wait_stored(app, message_id.strip("<>"))
+    with app.sessions() as s:
+        t = s.scalar(select(Ticket).join(Message).where(Message.message_id == message_id.strip("<>")))
+        assert t is not None and t.requester.email == original  # the customer's ticket, not the agent's
+        assert AGENTE not in {p.email for p in t.participants if p.role != "agent"}
+        assert not t.subject.lower().startswith(("rv:", "fwd:", "fw:"))
+        assert any(e.kind == "opened-by-agent" and "forwarded" in e.detail for e in t.events)
+        assert t.assignee_id is not None
+        ack = s.scalar(select(Outbox).where(Outbox.ticket_id == t.id, Outbox.kind == "ack"))
+        assert ack is not None and ack.rcpt_to == original
