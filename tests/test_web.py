@@ -33,6 +33,7 @@ from mailbot.models import AlertState, Outbox
 from mailbot.testing.mailservers import MailServers, wait_until
 from tests.conftest import write_config
 
+CONFIG = Path(__file__).resolve().parents[1] / "config"
 MARIA = "maria.gonzalez@cliente-demo.cl"
 JOHN = "john.smith@example-customer.com"
 SOPORTE = "soporte@menteautonoma.cl"
@@ -150,6 +151,16 @@ def test_metrics_count_mail_as_it_flows(servers, running):
     status, body = running.get("/healthz")
     assert status == 200 and body.startswith("alive")
 
+    # The shipped alert rules and Grafana dashboard name only metrics that exist.
+    exported = set()
+    for family in text_string_to_metric_families(running.get("/metrics")[1]):
+        exported.add(family.name)
+        exported.update({"counter": [family.name + "_total"], "histogram": [family.name + s for s in ("_bucket", "_count", "_sum")]}
+                        .get(family.type, []))
+    for shipped in (CONFIG / "prometheus-alerts.yml", CONFIG / "grafana-dashboard.json"):
+        named = set(re.findall(r"\b(mailbot_[a-z_]+)", shipped.read_text()))
+        assert named and named <= exported, (shipped.name, named - exported)
+
 
 def test_readyz_follows_the_imap_server_and_the_alert_and_recovery_mails_arrive_once(servers, running, caplog):
     caplog.set_level("INFO", logger="mailbot")
@@ -261,3 +272,11 @@ def test_check_config_refuses_a_non_loopback_address_without_a_token(tmp_path, s
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 78
     assert "http: listening on 0.0.0.0 (not loopback) requires a bearer token" in result.stderr
+
+
+def test_example_alert_rules_load_in_prometheus():
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool not found (Debian package prometheus); the rules' metric names are checked above")
+    result = subprocess.run([promtool, "check", "rules", str(CONFIG / "prometheus-alerts.yml")], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
