@@ -43,6 +43,8 @@ Definitions (also in the README, "Reports and quality metrics"):
 
 from __future__ import annotations
 
+import bisect
+import functools
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -153,6 +155,31 @@ class History:
     sla: Mapping[tuple[str, str], TargetLike] = field(default_factory=dict)
     calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
     agent_names: Mapping[str, str] = field(default_factory=dict)
+
+    # Memos (computed once per History, shared by the periods of a report's trend).
+
+    @functools.cached_property
+    def clock_cache(self) -> dict[int, tuple]:
+        """Ticket id -> its SLA clocks (they do not depend on the period asked for)."""
+        return {}
+
+    @functools.cached_property
+    def up_minutes(self) -> tuple[int, ...]:
+        """Sorted minutes (since the epoch, UTC) that were up; see the module docstring."""
+        bad: set[int] = set()
+        covered: set[int] = set()
+        grace = (_MINUTE - HEARTBEAT_GRACE).total_seconds()
+        for hb in self.heartbeats:
+            seconds = to_utc(hb.at).timestamp()
+            minute = int(seconds // 60)
+            if not hb.ok:
+                bad.add(minute)
+                continue
+            covered.add(minute)
+            # Grace: a heartbeat in the last 30 s of a minute also vouches for the next one.
+            if seconds - minute * 60 >= grace:
+                covered.add(minute + 1)
+        return tuple(sorted(covered - bad))
 
 
 # ---- output -----------------------------------------------------------------------------
@@ -330,8 +357,10 @@ def compute(history: History, start: datetime, end: datetime) -> PeriodMetrics:
         key = f"{t.tier}/{t.severity}"
         targets[key] = target.first_response_minutes
         stopped = t.first_responded_at or t.resolved_at or t.closed_at
-        clocks = compute_clocks(t.created_at, target, cal, t.pauses, first_response_at=stopped,
-                                resolved_at=t.resolved_at or t.closed_at)
+        clocks = history.clock_cache.get(t.id)
+        if clocks is None:
+            clocks = history.clock_cache[t.id] = compute_clocks(
+                t.created_at, target, cal, t.pauses, first_response_at=stopped, resolved_at=t.resolved_at or t.closed_at)
         for clock in clocks:
             if clock.due_at is None:
                 continue  # paused: no deadline to judge yet
@@ -487,20 +516,9 @@ def availability(history: History, start: datetime, end: datetime) -> Ratio | No
     if stop <= begin:
         return None
     total = int((stop - begin) / _MINUTE)
-    bad: set[datetime] = set()
-    covered: set[datetime] = set()
-    for hb in history.heartbeats:
-        at = to_utc(hb.at)
-        minute = _floor_minute(at)
-        if not hb.ok:
-            bad.add(minute)
-            continue
-        covered.add(minute)
-        # Grace: a heartbeat in the last 30 s of a minute also vouches for the next one.
-        if at - minute >= _MINUTE - HEARTBEAT_GRACE:
-            covered.add(minute + _MINUTE)
-    up = sum(1 for m in covered - bad if begin <= m < stop)
-    return Ratio(up, total)
+    up = history.up_minutes
+    first_minute, stop_minute = int(begin.timestamp() // 60), int(stop.timestamp() // 60)
+    return Ratio(bisect.bisect_left(up, stop_minute) - bisect.bisect_left(up, first_minute), total)
 
 
 def _floor_minute(at: datetime) -> datetime:
