@@ -88,16 +88,20 @@ def outbox(app, *kinds: str) -> list[dict]:
     kinds = kinds or ("sla_warning", "escalation", "page")
     with app.sessions() as s:
         rows = s.scalars(select(Outbox).where(Outbox.kind.in_(kinds)).order_by(Outbox.id)).all()
-        # The subject as composed (also stored on the ticket's copy of the mail): the stdlib's header
-        # folding of long non-ASCII subjects can add or drop a space next to an encoded word.
-        subjects = dict(s.execute(select(Message.message_id, Message.subject)
-                                  .where(Message.message_id.in_([r.message_id for r in rows]))).all())
-    out = []
+    out: list[dict] = []
     for row in rows:
         msg = email.message_from_bytes(row.raw, policy=email.policy.default)
         assert str(msg["Message-ID"]) == f"<{row.message_id}>"
+        (recipient,) = row.rcpt_to.split(",")  # one mail per person, each with its own Reply-To
+        assert row.kind == "ack" or str(msg["Reply-To"]).startswith(f"soporte+ma{row.ticket_id:06d}-a") or \
+            str(msg["Reply-To"]).startswith(f"emergencias+ma{row.ticket_id:06d}-a")
+        same = out[-1] if out and out[-1]["kind"] == row.kind and out[-1]["ticket"] == row.ticket_id and \
+            out[-1]["text"] == msg.get_body(("plain",)).get_content() else None
+        if same is not None:  # the same step's mail to the next person: what the step sent is one mail
+            same["to"].append(recipient)
+            continue
         out.append({
-            "kind": row.kind, "to": row.rcpt_to.split(","), "subject": subjects[row.message_id],
+            "kind": row.kind, "to": [recipient], "subject": str(msg["Subject"]),
             "text": msg.get_body(("plain",)).get_content(), "html": msg.get_body(("html",)).get_content(),
             "reply_to": str(msg["Reply-To"] or ""), "auto_submitted": str(msg["Auto-Submitted"] or ""),
             "ticket": row.ticket_id,
@@ -513,3 +517,28 @@ def test_next_check_is_exactly_when_the_next_step_comes_due(state, now, repeat, 
         assert due_escalations([state], before, repeat) == []
     assert due_escalations([state], wake - timedelta(microseconds=1), repeat) == []
     assert due_escalations([state], wake, repeat) != []
+
+
+def test_a_manager_acts_on_the_ticket_by_replying_to_the_escalation_mail(esc):
+    app, clock = esc
+    number = ingest(app, clock, mail("María Pérez <maria@empresa.cl>", "Sistema caído", CRITICAL), chile(2, 10))
+    assert sweep(app, clock, chile(2, 12)) == 1  # breached: escalated to level 4, the director is mailed
+    escalation = outbox(app, "escalation")[-1]
+    assert escalation["to"] == list(TEAMS[4])
+    # The director answers from the mail alone: a command and a line for the customer.
+    clock.at = chile(2, 12, 5)
+    reply = (f"From: Director <{TEAMS[4][0]}>\r\nTo: {escalation['reply_to']}\r\nSubject: Re: {escalation['subject']}\r\n"
+             "Message-ID: <director-1@menteautonoma.cl>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+             "#asignar gerente@menteautonoma.cl\r\nEstimada María, ya estamos trabajando en su caso.\r\n").encode()
+    assert record_inbound(app, "soporte", 1, next(_uids), reply, chile(2, 12, 5)) is not None
+    outcome = process_next(app)
+    assert outcome.state == "done", outcome.summary
+    with app.sessions() as s:
+        t = s.get(Ticket, number)
+        assert t.assignee_id is not None and t.first_responded_at is not None
+        relayed = s.scalars(select(Outbox).where(Outbox.kind == "reply", Outbox.ticket_id == number)).one()
+        assert relayed.rcpt_to == "maria@empresa.cl" and b"ya estamos trabajando" in relayed.raw
+    # The same reply address used by somebody else on the list does nothing.
+    other = reply.replace(TEAMS[4][0].encode(), TEAMS[3][0].encode()).replace(b"director-1", b"director-2")
+    assert record_inbound(app, "soporte", 1, next(_uids), other, chile(2, 12, 6)) is not None
+    assert process_next(app).state == "quarantined"
