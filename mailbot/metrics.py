@@ -562,7 +562,7 @@ HEADLINE = (
     ("sla_resolution", True, "pct"),
     ("escalations", False, "count"),
     ("reopen_rate", False, "pct"),
-    ("availability", True, "pct"),
+    ("availability", True, "pct2"),  # shown with two decimals: 99.95 % is not 100 %
 )
 
 

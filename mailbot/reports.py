@@ -305,6 +305,8 @@ def format_value(unit: str, value: float | None, language: str) -> str:
         return "—"
     if unit == "pct":
         return f"{_number(value * 100, 1, language)} %"
+    if unit == "pct2":  # availability: 99.95 % must not read 100.0 %
+        return f"{_number(value * 100, 2, language)} %"
     if unit == "min":
         if value < 60:
             return f"{_number(value, 0, language)} min"
@@ -317,8 +319,8 @@ def format_delta(unit: str, delta: float | None, language: str) -> str:
         return ""
     sign = "+" if delta > 0 else "−" if delta < 0 else "±"
     size = abs(delta)
-    if unit == "pct":
-        return f"{sign}{_number(size * 100, 1, language)} pp"
+    if unit in ("pct", "pct2"):
+        return f"{sign}{_number(size * 100, 1 if unit == 'pct' else 2, language)} pp"
     if unit == "min":
         return f"{sign}{_number(size, 0, language)} min" if size < 60 else f"{sign}{_number(size / 60, 1, language)} h"
     return f"{sign}{_number(size, 0, language)}"
@@ -333,17 +335,24 @@ def _period_label(p: Period, language: str) -> str:
     return f"{p.first.isoformat()} – {last.isoformat()}"
 
 
+def _short_label(p: Period) -> str:
+    """A chart's axis label: "30/11" for the week starting 30 November, "11/2026" for a month."""
+    return p.first.strftime("%m/%Y") if p.kind == "monthly" else p.first.strftime("%d/%m")
+
+
 CHART_WORDS = {
     "es": {"volume": "Tickets por día y severidad", "first_response": "Primera respuesta vs. objetivo (mediana y promedio)",
            "trend": "Cumplimiento SLA y satisfacción", "median": "mediana", "mean": "promedio", "target": "objetivo SLA",
            "hours": "horas (reloj del SLA)", "sla_fr": "SLA primera respuesta", "sla_res": "SLA resolución",
            "satisfaction": "satisfacción", "sla_target": "objetivo SLA", "satisfaction_target": "objetivo satisfacción",
-           "critical": "crítica", "important": "importante", "general": "general"},
+           "critical": "crítica", "important": "importante", "general": "general", "basic": "Básico",
+           "premium": "Premium", "targets": "objetivo SLA y satisfacción"},
     "en": {"volume": "Tickets per day by severity", "first_response": "First response vs. target (median and mean)",
            "trend": "SLA compliance and satisfaction", "median": "median", "mean": "mean", "target": "SLA target",
            "hours": "hours (on the SLA's clock)", "sla_fr": "first-response SLA", "sla_res": "resolution SLA",
            "satisfaction": "satisfaction", "sla_target": "SLA target", "satisfaction_target": "satisfaction target",
-           "critical": "critical", "important": "important", "general": "general"},
+           "critical": "critical", "important": "important", "general": "general", "basic": "Basic",
+           "premium": "Premium", "targets": "SLA and satisfaction target"},
 }
 
 
@@ -363,25 +372,33 @@ def report_charts(report: Report, language: str) -> list[Chart]:
     days = sorted(m.volume_by_day)
     counts = {s: [m.volume_by_day[d].get(s, 0) for d in days] for s in SEVERITIES}
     labels = [d.strftime("%d/%m") for d in days]
-    bars = [charts.TargetBar(cell, None if d.median is None else d.median / 60, None if d.mean is None else d.mean / 60,
-                             m.first_response_targets.get(cell, 0) / 60)
+    def cell_label(cell: str) -> str:
+        tier, _, severity = cell.partition("/")
+        return f"{words.get(tier, tier)}, {words.get(severity, severity)}"
+
+    bars = [charts.TargetBar(cell_label(cell), None if d.median is None else d.median / 60,
+                             None if d.mean is None else d.mean / 60, m.first_response_targets.get(cell, 0) / 60)
             for cell, d in m.first_response_by_sla.items()]
     if not bars:  # nothing answered: still show the targets, so the chart explains itself
-        bars = [charts.TargetBar(cell, None, None, minutes / 60) for cell, minutes in m.first_response_targets.items()]
+        bars = [charts.TargetBar(cell_label(cell), None, None, minutes / 60)
+                for cell, minutes in m.first_response_targets.items()]
     series = {
         words["sla_fr"]: [pm.sla_first_response_total.rate for _, pm in report.trend],
         words["sla_res"]: [pm.sla_resolution_total.rate for _, pm in report.trend],
         words["satisfaction"]: [pm.satisfaction.share for _, pm in report.trend],
     }
-    targets = {words["sla_target"]: report.targets.sla_compliance,
-               words["satisfaction_target"]: report.targets.satisfaction}
+    if report.targets.sla_compliance == report.targets.satisfaction:  # one line, not two drawn on each other
+        targets = {words["targets"]: report.targets.sla_compliance}
+    else:
+        targets = {words["sla_target"]: report.targets.sla_compliance,
+                   words["satisfaction_target"]: report.targets.satisfaction}
     key = f"{report.kind}-{report.period.first.isoformat()}"
     return [
         Chart(f"volume-{key}", words["volume"], charts.volume_by_day(labels, counts, words, words["volume"])),
         Chart(f"first-response-{key}", words["first_response"],
               charts.first_response_vs_target(bars, words, words["first_response"])),
         Chart(f"trend-{key}", words["trend"],
-              charts.trend([_period_label(p, language) for p, _ in report.trend], series, targets, words["trend"])),
+              charts.trend([_short_label(p) for p, _ in report.trend], series, targets, words["trend"])),
     ]
 
 
@@ -396,13 +413,14 @@ def template_context(app: App, report: Report, language: str, chart_sources: Ite
     m, lang, t = report.current, language, report.targets
     rows = [{"key": r.key, "value": format_value(r.unit, r.value, lang), "previous": format_value(r.unit, r.previous, lang),
              "delta": format_delta(r.unit, r.delta, lang), "mark": r.mark, "better": r.better, "missed": r.missed,
-             "target": format_value("pct", r.target, lang) if r.target is not None else ""} for r in report.rows]
+             "target": format_value(r.unit, r.target, lang) if r.target is not None else ""} for r in report.rows]
     misses = []
     for miss in report.misses:
         key, _, cell = miss.key.partition(":")
         tier, _, severity = cell.partition("/")
-        misses.append({"key": key, "tier": tier, "severity": severity, "value": format_value("pct", miss.value, lang),
-                       "target": format_value("pct", miss.target, lang)})
+        unit = "pct2" if key == "availability" else "pct"
+        misses.append({"key": key, "tier": tier, "severity": severity, "value": format_value(unit, miss.value, lang),
+                       "target": format_value(unit, miss.target, lang)})
     sla = []
     for cell in sorted(set(m.sla_first_response) | set(m.sla_resolution) | set(m.first_response_by_sla),
                        key=lambda c: (c.split("/")[0] != "premium", SEVERITIES.index(c.split("/")[1])
@@ -446,11 +464,11 @@ def template_context(app: App, report: Report, language: str, chart_sources: Ite
         "reopened": m.reopened,
         "agents": [{"email": a.email, "name": a.name, "inbound": a.inbound, "replies": a.replies, "notes": a.notes,
                     "tickets": a.tickets, "resolved": a.resolved, "open": a.open_assigned} for a in m.agents],
-        "availability": {"value": format_value("pct", availability.rate if availability else None, lang),
+        "availability": {"value": format_value("pct2", availability.rate if availability else None, lang),
                          "up": availability.part if availability else 0,
                          "total": availability.whole if availability else 0,
                          "down": (availability.whole - availability.part) if availability else 0,
-                         "target": format_value("pct", t.availability, lang),
+                         "target": format_value("pct2", t.availability, lang),
                          "missed": bool(availability and availability.rate is not None
                                         and availability.rate < t.availability)},
         "charts": [{"src": src, "title": title} for src, title in chart_sources],
