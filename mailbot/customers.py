@@ -15,6 +15,7 @@ is authoritative (an empty ``tier`` means basic). Customers not in the file are 
 from __future__ import annotations
 
 import csv
+import zoneinfo
 import io
 import re
 from dataclasses import dataclass, field
@@ -26,7 +27,9 @@ from sqlalchemy.orm import Session
 
 from mailbot.models import Customer
 
-COLUMNS = ("email", "name", "organisation", "tier", "language")
+_ZONES = frozenset(zoneinfo.available_timezones())
+
+COLUMNS = ("email", "name", "organisation", "tier", "language", "timezone")
 OPTIONAL = COLUMNS[1:]
 TIERS = ("basic", "premium")
 LANGUAGES = ("es", "en", "")
@@ -51,6 +54,7 @@ class CustomerRow:
     organisation: str | None = None
     tier: str | None = None
     language: str | None = None
+    timezone: str | None = None  # IANA name, e.g. America/Bogota; "" = Chile time
 
     @property
     def is_domain(self) -> bool:
@@ -205,6 +209,11 @@ def _parse_record(line: int, values: dict[str, str]) -> tuple[CustomerRow | None
         if language not in LANGUAGES:
             problems.append(f"unknown language {values['language'].strip()!r} (expected es, en or empty)")
         fields["language"] = language
+    if "timezone" in values:
+        zone = values["timezone"].strip()
+        if zone and zone not in _ZONES:
+            problems.append(f"unknown time zone {zone!r} (an IANA name such as America/Santiago or Europe/Madrid)")
+        fields["timezone"] = zone
     if problem:
         return None, problems
     return CustomerRow(line=line, email=email, **fields), problems  # type: ignore[arg-type]
@@ -227,7 +236,7 @@ def import_customers(session: Session, rows: list[CustomerRow], now: datetime) -
         if customer is None:
             session.add(Customer(
                 email=row.email, name=row.name or "", organisation=row.organisation or "",
-                tier=row.tier or DEFAULT_TIER, language=row.language or "", created_at=now))
+                tier=row.tier or DEFAULT_TIER, language=row.language or "", timezone=row.timezone or "", created_at=now))
             report.added.append(row.email)
             continue
         changes = []
@@ -284,8 +293,8 @@ def query_customers(session: Session, tier: str | None = None) -> list[Customer]
 def format_table(customers: list[Customer], tier: str | None = None) -> str:
     if not customers:
         return "no customers" + (f" with tier {tier}" if tier else "")
-    headers = ("email", "tier", "lang", "name", "organisation")
-    table = [(c.email, c.tier, c.language or "-", c.name or "-", c.organisation or "-") for c in customers]
+    headers = ("email", "tier", "lang", "time zone", "name", "organisation")
+    table = [(c.email, c.tier, c.language or "-", c.timezone or "-", c.name or "-", c.organisation or "-") for c in customers]
     widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(headers[:-1])]
     lines = []
     for r in [headers, *table]:
@@ -300,5 +309,5 @@ def export_csv(customers: list[Customer]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for c in customers:
-        writer.writerow([c.email, c.name or "", c.organisation or "", c.tier or DEFAULT_TIER, c.language or ""])
+        writer.writerow([c.email, c.name or "", c.organisation or "", c.tier or DEFAULT_TIER, c.language or "", c.timezone or ""])
     return out.getvalue()

@@ -2,8 +2,9 @@
 
 record_batch() / record_inbound() commit the raw bytes keyed by (mailbox, UIDVALIDITY,
 UID) before anything else; from then on the message is ours and may leave the INBOX.
-process_next() claims one recorded message, runs the pure steps (limits, parse,
-screen, thread, classify, plan) and writes every effect - ticket, messages,
+process_next() claims one recorded message (process_batch() up to 20 in one commit,
+a SAVEPOINT each), runs the pure steps (limits, parse, screen, thread, classify,
+plan) and writes every effect - ticket, messages,
 attachments, events, outbox rows - in a single transaction. A message whose
 processing raises is retried a few times, then quarantined with its raw bytes,
 reason and traceback; the loop goes on with the next one.
@@ -14,11 +15,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import threading
 import traceback
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -137,18 +139,21 @@ class Outcome:
     ticket: int | None = None
     mailbox: str = ""  # the configured mailbox name it came from (a metrics label)
 
+def _claimable(app: App, now: datetime, limit: int) -> Select[tuple[InboundMail]]:
+    query = (select(InboundMail).where(
+        InboundMail.state == "pending",
+        (InboundMail.claimed_until.is_(None)) | (InboundMail.claimed_until <= now))
+        .order_by(InboundMail.id).limit(limit))
+    if not app.is_sqlite:
+        # Several instances: each takes different rows and never waits on another's.
+        query = query.with_for_update(skip_locked=True)
+    return query
+
 def process_next(app: App) -> Outcome | None:
     """Claim and process one recorded message; None when there is nothing to do."""
     now = app.clock()
     with app.sessions.begin() as s:
-        query = (select(InboundMail).where(
-            InboundMail.state == "pending",
-            (InboundMail.claimed_until.is_(None)) | (InboundMail.claimed_until <= now))
-            .order_by(InboundMail.id).limit(1))
-        if not app.is_sqlite:
-            # Several instances: each takes a different row and never waits on another's.
-            query = query.with_for_update(skip_locked=True)
-        row = s.scalars(query).first()
+        row = s.scalars(_claimable(app, now, 1)).first()
         if row is None:
             return None
         try:
@@ -162,6 +167,49 @@ def process_next(app: App) -> Outcome | None:
         row.attempts += 1
     decisions.info("%s", outcome.summary)
     return replace(outcome, mailbox=row.mailbox)
+
+BATCH_SIZE = 20
+
+def process_batch(app: App, limit: int = BATCH_SIZE, stop: threading.Event | None = None) -> list[Outcome]:
+    """Claim up to ``limit`` recorded messages and process them in one transaction.
+
+    One commit (one fsync on SQLite) for the batch instead of one per message. Each
+    message runs inside its own SAVEPOINT, so one that raises is rolled back alone and
+    retried or quarantined exactly as in process_next(), and the others still commit.
+    A crash before the commit loses nothing: the whole batch is still pending and is
+    processed again (no mail leaves before the commit: the outbox rows are in it).
+    If the transaction fails as a whole, one message is processed alone instead, so
+    a message that breaks the transaction cannot hold the others back.
+    """
+    outcomes: list[Outcome] = []
+    decided: list[str] = []  # logged once committed, as process_next() does
+    try:
+        with app.sessions.begin() as s:
+            for row in s.scalars(_claimable(app, app.clock(), limit)).all():
+                if stop is not None and stop.is_set():
+                    break  # shutting down: commit what is done, the rest stays pending
+                now = app.clock()
+                try:
+                    with s.begin_nested():
+                        outcome = _process(app, s, row, now)
+                except Exception as exc:  # noqa: BLE001 - any failure of one message must not stop the loop
+                    outcomes.append(_record_failure(app, s, row, exc, now))
+                    continue
+                row.state = outcome.state
+                row.outcome = outcome.summary
+                row.processed_at = now
+                row.attempts += 1
+                outcomes.append(replace(outcome, mailbox=row.mailbox))
+                decided.append(outcome.summary)
+    except Exception:  # noqa: BLE001 - e.g. a message that breaks the connection: isolate it
+        if limit == 1:
+            raise
+        log.warning("a batch of messages failed as a whole; processing one alone", exc_info=True)
+        one = process_next(app)
+        return [one] if one is not None else []
+    for summary in decided:
+        decisions.info("%s", summary)
+    return outcomes
 
 def _record_failure(app: App, s: Session, row: InboundMail, exc: Exception, now: datetime) -> Outcome:
     outcome = _failure_outcome(app, s, row, exc, now)
@@ -311,6 +359,7 @@ def _customer(s: Session, msg: ParsedMessage, now: datetime) -> Customer:
             org = s.scalar(select(Customer).where(Customer.email == "@" + email.rpartition("@")[2]))
             customer = Customer(email=email, name=msg.from_addr.name[:200], created_at=now,
                                 tier=org.tier if org else Tier.BASIC.value, language=org.language if org else "",
+                                timezone=org.timezone if org else "",
                                 organisation=org.organisation if org else "")
             s.add(customer)
         return customer
@@ -394,7 +443,8 @@ def _opened_by_agent(s: Session, ticket: Ticket, opened: OpenForCustomer, now: d
     ticket.assignee_id = agent.id
     s.add(Participant(ticket_id=ticket.id, email=opened.agent, role="agent"))
     s.add(TicketEvent(ticket_id=ticket.id, at=now, kind="opened-by-agent",
-                      detail=f"{opened.how} by {opened.agent}, channel {opened.channel}; assigned to {opened.agent}"))
+                      detail=f"{opened.how} by {opened.agent}, channel {opened.channel}; assigned to {opened.agent}"
+                             + (f"; the agent wrote: {opened.note[:500]}" if opened.note else "")))
 
 def _add_participants(s: Session, ticket: Ticket, msg: ParsedMessage, own: frozenset[str], sender_role: str) -> None:
     existing = set(s.scalars(select(Participant.email).where(Participant.ticket_id == ticket.id)))
@@ -419,6 +469,7 @@ def _enqueue_ack(app: App, s: Session, ticket: Ticket, customer: Customer, store
     settings = app.settings
     target = settings.sla[(Tier(ticket.tier), Severity(ticket.severity))]
     ref = ticket_ref(app, ticket.id)
+    customer_zone = customer.timezone or app.calendar.tz
     context = {
         "ticket_ref": ref, "subject": ticket.subject, "customer_name": customer.name,
         "severity": ticket.severity, "tier": ticket.tier,
@@ -426,7 +477,10 @@ def _enqueue_ack(app: App, s: Session, ticket: Ticket, customer: Customer, store
         "resolution": describe_duration(target.resolution_minutes, target.clock, d.language) if target.resolution_minutes else "",
         "clock": target.clock, "emergency_upsell": d.emergency_upsell, "company": settings.support.company,
         "support": _support_context(app, d.language),
-        "first_response_due": format_local(ticket.first_response_due_at, d.language, now=now) if ticket.first_response_due_at else "",
+        # In the customer's own time zone when the directory has one (a customer in Bogotá reads Bogotá time).
+        "first_response_due": format_local(ticket.first_response_due_at, d.language, customer_zone, now=now)
+        if ticket.first_response_due_at else "",
+        "due_zone": "" if customer_zone == app.calendar.tz else customer_zone.replace("_", " "),
         # What a good report has (the seed's "Reporte del problema"), asked only for what seems missing.
         "missing": missing_information(ticket.severity, stored.reply_text, [a.filename for a in msg.attachments],
                                        [a.content_type for a in msg.attachments]),

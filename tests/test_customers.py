@@ -100,7 +100,7 @@ def test_export_import_round_trip(config_path, app, tmp_path):
     result = mailbot(config_path, "export", str(out))
     assert result.returncode == 0, result.stderr
     text = out.read_text(encoding="utf-8")
-    assert text.splitlines()[0] == "email,name,organisation,tier,language"
+    assert text.splitlines()[0] == "email,name,organisation,tier,language,timezone"
     stdout_export = mailbot(config_path, "export")
     assert stdout_export.stdout == text
 
@@ -143,7 +143,7 @@ def test_parse_rejects_header_and_email_mistakes():
     rows, errors = parse_customers_csv("mail,name\nx@y.cl,X\n")
     assert rows == [] and [str(e) for e in errors][0].startswith("line 1: header row must name an email column")
     rows, errors = parse_customers_csv("")
-    assert [str(e) for e in errors] == ["line 1: empty file: a header row is required (email,name,organisation,tier,language)"]
+    assert [str(e) for e in errors] == ["line 1: empty file: a header row is required (email,name,organisation,tier,language,timezone)"]
     bad = ["juan@empresa", "juan@@empresa.cl", "juan @empresa.cl", "@", "@empresa", "Juan <juan@empresa.cl>", "juan@empresa..cl"]
     rows, errors = parse_customers_csv("email\n" + "\n".join(f'"{b}"' for b in bad) + "\n")
     assert rows == [] and len(errors) == len(bad), errors

@@ -178,3 +178,26 @@ def test_new_sender_of_a_premium_organisation_gets_premium_sla(app):
         assert (t.tier, t.requester.organisation) == ("premium", "Empresa S.A.")
         # premium general: 2 business hours from Monday 10:00 Chile -> 12:00 Chile = 15:00 UTC
         assert t.first_response_due_at.replace(tzinfo=timezone.utc) == datetime(2026, 3, 2, 15, 0, tzinfo=timezone.utc)
+
+
+def test_ack_quotes_the_deadline_in_the_customers_time_zone(app):
+    import email
+    import email.policy
+
+    from mailbot.models import Customer
+
+    with app.sessions.begin() as s:
+        s.add(Customer(email="@empresa.cl", name="", organisation="Empresa Colombia", tier="basic", language="es",
+                       timezone="America/Bogota", created_at=NOW))
+    raw = (b"From: Cliente <cliente70@empresa.cl>\r\nTo: soporte@menteautonoma.cl\r\n"
+           b"Subject: Error al exportar reportes a Excel\r\nMessage-ID: <tz-1@empresa.cl>\r\n"
+           b"Content-Type: text/plain; charset=utf-8\r\n\r\nHola, aparece un error al exportar el reporte a Excel.\r\n")
+    record_inbound(app, "soporte", 7, 70, raw, NOW)
+    outcome = process_next(app)
+    with app.sessions() as s:
+        ack = s.scalars(select(Outbox).where(Outbox.ticket_id == outcome.ticket, Outbox.kind == "ack")).one()
+        # The new sender inherited the organisation's zone.
+        assert s.scalar(select(Customer.timezone).where(Customer.email == "cliente70@empresa.cl")) == "America/Bogota"
+    text = email.message_from_bytes(ack.raw, policy=email.policy.default).get_body(("plain",)).get_content()
+    # The same deadline as above (Wednesday 16:00 in Santiago, UTC-3 in March) is 14:00 in Bogotá (UTC-5).
+    assert "antes del miércoles 4 de marzo, 14:00 (America/Bogota)" in text
