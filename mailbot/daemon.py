@@ -114,7 +114,7 @@ class Daemon:
         self.started_at = self.app.clock()
         self.ready = False  # READY=1 sent: the database answered and every mailbox was read once
         telemetry.reset_relay()
-        self.scheduler.every(1).minutes.do(self._heartbeat)
+        self.scheduler.every(1).minutes.do(self.heartbeat)
         self.scheduler.every(1).minutes.do(self.run_escalations)
         self.scheduler.every(1).minutes.do(self.send_reports)
         self.scheduler.every(10).minutes.do(self.run_lifecycle)
@@ -172,7 +172,7 @@ class Daemon:
             self.outbox_wake.set()
         return sent
 
-    def _heartbeat(self) -> None:
+    def heartbeat(self) -> None:
         """The minute's heartbeats row (availability); a failed write is a missing minute, never fatal."""
         try:
             write_heartbeat(self.app, snapshot(self), self.pipeline.name, self.sender.name)
@@ -204,7 +204,7 @@ class Daemon:
         self.ready = True
         sd_notify("READY=1\nSTATUS=running: every mailbox read, database writable")
         log.info("mailbot ready: every mailbox was read once and the database takes writes")
-        self._heartbeat()
+        self.heartbeat()
         return True
 
     def loops_alive(self) -> bool:

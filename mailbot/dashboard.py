@@ -167,10 +167,11 @@ def quality(app: Any, now: datetime, labels: dict[str, Any]) -> tuple[list[Quali
         log.exception("dashboard: quality metrics failed")
         return [], f"{type(exc).__name__}: {exc}"
     try:
-        from mailbot.metrics import Targets
+        # The targets configured in [reports], as the report mails judge them.
+        from mailbot.reports import targets_from
 
-        targets = Targets()
-    except ImportError:
+        targets = targets_from(app.settings.reports)
+    except (ImportError, AttributeError):
         targets = None
     na = labels["na"]
 

@@ -29,7 +29,7 @@ from mailbot.app import build_app
 from mailbot.config import load_settings
 from mailbot.daemon import Daemon
 from mailbot.db import migrate
-from mailbot.models import AlertState, Outbox
+from mailbot.models import AlertState, Heartbeat, Outbox
 from mailbot.testing.mailservers import MailServers, wait_until
 from tests.conftest import write_config
 
@@ -162,14 +162,26 @@ def test_metrics_count_mail_as_it_flows(servers, running):
         assert named and named <= exported, (shipped.name, named - exported)
 
 
+def latest_heartbeat(running: Running) -> Heartbeat:
+    with running.app.sessions() as s:
+        return s.scalars(select(Heartbeat).where(Heartbeat.instance == running.app.instance_id).order_by(Heartbeat.id.desc())).first()
+
+
 def test_readyz_follows_the_imap_server_and_the_alert_and_recovery_mails_arrive_once(servers, running, caplog):
     caplog.set_level("INFO", logger="mailbot")
     assert wait_until(lambda: running.get("/readyz")[0] == 200, timeout=30), running.get("/readyz")[1]
+    # Becoming ready writes the first heartbeat (availability counts from it).
+    assert wait_until(lambda: latest_heartbeat(running) is not None, timeout=10)
+    first = latest_heartbeat(running)
+    assert first.mailboxes_ok and first.pipeline_ok and first.outbox_ok and first.detail == ""
 
     servers.stop_imap()
     assert wait_until(lambda: "FAIL mailbox soporte" in running.get("/readyz")[1], timeout=30)
     status, body = running.get("/readyz")
     assert status == 503 and body.startswith("not ready")
+    running.daemon.heartbeat()  # the minute's heartbeat, now: this minute counts as down
+    down = latest_heartbeat(running)
+    assert not down.mailboxes_ok and "mailboxes not connected: soporte" in down.detail
 
     def active(name: str) -> bool:
         with running.app.sessions() as s:
@@ -181,6 +193,9 @@ def test_readyz_follows_the_imap_server_and_the_alert_and_recovery_mails_arrive_
     servers.restart_imap()
     assert wait_until(lambda: running.get("/readyz")[0] == 200, timeout=90), running.get("/readyz")[1]
     assert wait_until(lambda: not active("mailbox-unreachable:soporte") and not active("mailbox-unreachable:emergencias"), timeout=30)
+    assert wait_until(lambda: running.get("/readyz")[0] == 200, timeout=30)
+    running.daemon.heartbeat()
+    assert latest_heartbeat(running).mailboxes_ok
 
     started = "[mailbot] ALERTA: el buzón soporte no responde"
     cleared = "[mailbot] RESUELTO: el buzón soporte vuelve a responder"
