@@ -233,6 +233,12 @@ def test_cli_prints_each_format(report_config, rapp):
                                "--date", "2026-12-02", "--format", fmt], capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
         assert check(done.stdout), done.stdout[:500]
+    out = report_config.parent / "monthly.html"
+    done = subprocess.run([sys.executable, "-m", "mailbot", "--config", str(report_config), "report", "monthly",
+                           "--date", "2026-11-15", "--format", "html", "--language", "en", "--output", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout == "", done.stderr
+    assert "Monthly support usage — 2026-11" in out.read_text(encoding="utf-8")
     bad = subprocess.run([sys.executable, "-m", "mailbot", "--config", str(report_config), "report", "daily",
                           "--date", "2026-02-30"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "not a date" in bad.stderr
