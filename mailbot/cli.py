@@ -244,6 +244,13 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_kb_list(args: argparse.Namespace) -> int:
+    from mailbot.kb_drafts import list_articles
+
+    print(list_articles(_app(args)))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from mailbot.demo import run_demo
 
@@ -319,6 +326,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("backup", help="copy the SQLite database consistently while the daemon runs (PostgreSQL: how to pg_dump)")
     p.add_argument("dest", metavar="DEST", help="a new file, or a folder for mailbot-<UTC time>.db")
     p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("kb", help="the knowledge base: published articles and #kb drafts")
+    ksub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    ksub.add_parser("list", help="list articles and drafts").set_defaults(func=cmd_kb_list)
 
     p = sub.add_parser("customers", help="the customer directory: import/export CSV, list")
     csub = p.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -81,3 +81,23 @@ def write_draft(app: App, s: Session, ticket: Ticket, now: datetime) -> Path:
     path = folder / f"{slug}.md"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def list_articles(app: App) -> str:
+    """`mailbot kb list`: the published articles and the drafts waiting for review."""
+    lines: list[str] = []
+    folders = [("articles", app.settings.kb_dir), ("drafts", drafts_dir(app))]
+    for label, folder in folders:
+        if folder is None:
+            lines.append(f"{label}: none configured (instance.kb_dir)")
+            continue
+        files = sorted(Path(folder).glob("*.md")) if Path(folder).is_dir() else []
+        lines.append(f"{label} in {folder}: {len(files)}")
+        for path in files:
+            try:
+                article = parse_article(path.read_text(encoding="utf-8"), path.stem, source=str(path))
+                lines.append(f"  {article.language}  {path.name:<50}  {article.title}")
+            except (KbError, OSError, UnicodeDecodeError) as exc:
+                lines.append(f"  !!  {path.name:<50}  not loadable: {exc}")
+    lines.append("To publish a draft: review it, set its url, move it into the articles folder, restart mailbot.")
+    return "\n".join(lines)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from mailbot.app import App
 from mailbot.db import as_utc
-from mailbot.models import InboundMail, Message, Quarantine, Ticket
+from mailbot.models import Agent, InboundMail, Message, Quarantine, Ticket
 
 CHILE = ZoneInfo("America/Santiago")
 
@@ -54,10 +54,14 @@ def show_ticket(app: App, ref: str) -> str:
                                                 selectinload(Ticket.events), selectinload(Ticket.participants)]) if number else None
         if ticket is None:
             raise TicketNotFound(f"no ticket {ref}")
+        agent = s.get(Agent, ticket.assignee_id) if ticket.assignee_id is not None else None
+        assignee = agent.email if agent is not None else "-"
         out = [
             f"{prefix}-{ticket.id:06d}  {ticket.subject}",
             f"  status {ticket.status} · severity {ticket.severity} ({ticket.severity_reasons or '-'}) · tier {ticket.tier} · "
             f"level {ticket.level} · language {ticket.language} · mailbox {ticket.mailbox}",
+            f"  assignee {assignee} · merged into {prefix}-{ticket.merged_into_id:06d}" if ticket.merged_into_id else
+            f"  assignee {assignee}",
             f"  requester {ticket.requester.email} · participants "
             f"{', '.join(p.email + ' (' + p.role + ')' for p in ticket.participants) or '-'}",
             f"  created {_local(ticket.created_at)} (Chile time)",
@@ -65,7 +69,8 @@ def show_ticket(app: App, ref: str) -> str:
         ]
         for m in ticket.messages:
             arrow = "→ to " + m.to_addrs if m.direction == "out" else "← from " + (m.from_addr or "?")
-            out.append(f"── {_local(m.created_at)}  {arrow}  [{m.author_kind}]")
+            note = " · INTERNAL NOTE (agents only)" if m.internal else ""
+            out.append(f"── {_local(m.created_at)}  {arrow}  [{m.author_kind}{note}]")
             out.append(f"   Subject: {m.subject}")
             body = (m.reply_text or m.text).strip() if m.direction == "in" else m.text.strip()
             out.extend("   " + line for line in body.splitlines()[:40])

@@ -542,3 +542,38 @@ def test_a_manager_acts_on_the_ticket_by_replying_to_the_escalation_mail(esc):
     other = reply.replace(TEAMS[4][0].encode(), TEAMS[3][0].encode()).replace(b"director-1", b"director-2")
     assert record_inbound(app, "soporte", 1, next(_uids), other, chile(2, 12, 6)) is not None
     assert process_next(app).state == "quarantined"
+
+
+def test_waiting_on_the_customer_for_two_days_does_not_breach(esc):
+    from mailbot.tokens import agent_reply_address
+
+    app, clock = esc
+    number = ingest(app, clock, mail("María Pérez <maria@empresa.cl>", "ERP lento", IMPORTANT), chile(2, 10))
+    due = ticket(app, number).first_response_due_at.replace(tzinfo=timezone.utc)
+    # Monday 11:00 the supervisor asks for logs and puts the ticket on hold, by mail.
+    clock.at = chile(2, 11)
+    token = agent_reply_address("soporte@menteautonoma.cl", "MA", number, TEAMS[2][0], app.secret)
+    hold = (f"From: {TEAMS[2][0]}\r\nTo: {token}\r\nSubject: Re: ERP lento\r\nMessage-ID: <sup-1@menteautonoma.cl>\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n#estado esperando\r\n").encode()
+    record_inbound(app, "soporte", 1, next(_uids), hold, chile(2, 11))
+    assert process_next(app).state == "done"
+    assert ticket(app, number).status == "waiting"
+    # Past the original warning and deadline (Wednesday 16:00), two days on hold: nothing fires.
+    for day, hour in ((3, 9), (3, 12), (4, 10), (4, 17)):
+        assert sweep(app, clock, chile(day, hour)) == 0
+    assert outbox(app) == []
+    # Wednesday 17:00 María answers: the clock resumes where it stopped (1 business hour used).
+    answer = mail("María Pérez <maria@empresa.cl>", f"Re: [MA-{number:06d}] ERP lento", "Adjunto los logs.")
+    assert ingest(app, clock, answer, chile(4, 17)) == number
+    with app.sessions() as s:
+        t = s.get(Ticket, number)
+        assert t.status == "open"
+        kinds = [e.kind for e in t.events]
+    assert kinds.count("paused") == 1 and "customer-replied" in kinds
+    # 24 business hours minus the 1 used before the pause: 23 left from Wednesday 17:00.
+    # Wed 17-18 is 1 h, Thursday and Friday 9 h each: 4 h left on Monday 9 March, so 13:00.
+    from mailbot.escalation import load_sla
+
+    with app.sessions() as s:
+        resumed = load_sla(app, s, s.get(Ticket, number)).clock("first_response").due_at
+    assert due == chile(4, 16) and resumed == chile(9, 13)
