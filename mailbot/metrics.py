@@ -52,7 +52,7 @@ from datetime import date, datetime, timedelta
 from typing import Mapping, Protocol
 
 from mailbot.business_calendar import BusinessCalendar, calendar_for, to_utc
-from mailbot.sla import FIRST_RESPONSE, RESOLUTION, Pause, compute_clocks, elapsed_time
+from mailbot.sla import FIRST_RESPONSE, Pause, compute_clocks, elapsed_time
 
 OPEN_STATUSES = frozenset({"open", "waiting", "held"})
 EXCLUDED_STATUSES = frozenset({"spam"})

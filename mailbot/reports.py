@@ -25,7 +25,7 @@ import csv
 import io
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
@@ -518,7 +518,7 @@ def metrics_dict(m: PeriodMetrics) -> dict[str, Any]:
         "backlog": m.backlog, "backlog_by_age": dict(m.backlog_by_age), "backlog_by_level": dict(m.backlog_by_level),
         "escalations_by_level": dict(m.escalations_by_level), "warnings": m.warnings,
         "reopened": m.reopened, "reopen_rate": ratio(m.reopen_rate),
-        "agents": [vars(a) if hasattr(a, "__dict__") else a.__dict__ for a in m.agents],
+        "agents": [asdict(a) for a in m.agents],
         "availability": ratio(m.availability),
     })
 

@@ -7,7 +7,7 @@ Tuesday 8 December is a public holiday (Inmaculada Concepción): the business cl
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
