@@ -469,3 +469,54 @@ def test_agent_forward_opens_the_ticket_for_the_original_sender(servers, app, da
         assert t.assignee_id is not None
         ack = s.scalar(select(Outbox).where(Outbox.ticket_id == t.id, Outbox.kind == "ack"))
         assert ack is not None and ack.rcpt_to == original
+
+
+def test_kb_command_writes_an_anonymised_draft(servers, app, daemon, tmp_path):
+    import subprocess
+    import sys
+
+    number, ref, _ = open_ticket(servers, app, subject="Error al exportar reportes a Excel",
+                                 body="Hola, soy María González (+56 9 8765 4321). Al exportar el reporte a Excel "
+                                      "el archivo sale vacío. Mi correo es maria.gonzalez@cliente-demo.cl")
+    note = notification(servers, "agente", ref, "Nuevo ticket")
+    agent_reply(servers, note, AGENTE, "#estado resuelto\n#kb\nHola María: active 'Incluir filas ocultas' en "
+                                       "Exportar > Opciones y vuelva a exportar.")
+    confirmation = wait_mail(servers, "agente", lambda m: "Cambios aplicados" in str(m["Subject"]))
+    path = Path(re.search(r"draft written: (\S+\.md)", text_of(confirmation)).group(1))
+    draft = path.read_text(encoding="utf-8")
+    assert "Incluir filas ocultas" in draft and "el archivo sale vacío" in draft
+    for secret in ("María", "González", "maria.gonzalez@cliente-demo.cl", "8765"):
+        assert secret not in draft
+    listing = subprocess.run([sys.executable, "-m", "mailbot.cli", "-c", app.settings.path, "kb", "list"],
+                             capture_output=True, text=True, timeout=60)
+    assert listing.returncode == 0, listing.stderr
+    assert path.name in listing.stdout and "drafts in" in listing.stdout
+
+
+def test_kb_on_an_open_ticket_is_refused(servers, app, daemon):
+    number, ref, _ = open_ticket(servers, app)
+    note = notification(servers, "agente", ref, "Nuevo ticket")
+    agent_reply(servers, note, AGENTE, "#kb")
+    rejected = wait_mail(servers, "agente", lambda m: "nada cambió" in str(m["Subject"]))
+    assert "only on a resolved ticket" in text_of(rejected)
+
+
+def test_a_bare_number_after_the_survey_window_is_not_a_rating(servers, app, daemon):
+    number, ref, _ = open_ticket(servers, app)
+    note = notification(servers, "agente", ref, "Nuevo ticket")
+    agent_reply(servers, note, AGENTE, "#estado resuelto\nListo, quedó corregido.")
+    resolution = wait_mail(servers, "maria", lambda m: "quedó corregido" in text_of(m))
+    with app.sessions.begin() as s:  # the question went out 15 days ago: the window (14 days) is over
+        for e in s.scalars(select(TicketEvent).where(TicketEvent.ticket_id == number, TicketEvent.kind == "survey-sent")):
+            e.at = e.at - timedelta(days=15)
+    msg = EmailMessage()
+    msg["From"] = MARIA
+    msg["To"] = str(resolution["Reply-To"])
+    msg["Subject"] = "Re: " + str(resolution["Subject"])
+    msg["Message-ID"] = make_msgid(domain="cliente-demo.cl")
+    msg.set_content("5")
+    servers.send(MARIA, [str(msg["To"])], msg.as_bytes())
+    wait_stored(app, str(msg["Message-ID"]).strip("<>"))
+    kinds = [k for k, _ in events(app, number)]
+    assert "satisfaction" not in kinds and "reopened" in kinds  # a customer writing again reopens it
+    assert ticket(app, number).status == "open"

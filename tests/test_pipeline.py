@@ -201,3 +201,61 @@ def test_ack_quotes_the_deadline_in_the_customers_time_zone(app):
     text = email.message_from_bytes(ack.raw, policy=email.policy.default).get_body(("plain",)).get_content()
     # The same deadline as above (Wednesday 16:00 in Santiago, UTC-3 in March) is 14:00 in Bogotá (UTC-5).
     assert "antes del miércoles 4 de marzo, 14:00 (America/Bogota)" in text
+
+
+def test_hold_policy_keeps_unknown_senders_tickets_for_review(app):
+    import dataclasses
+
+    from mailbot.models import Customer, TicketEvent
+    from mailbot.tokens import agent_reply_address
+
+    app.settings = dataclasses.replace(app.settings, agents=dataclasses.replace(app.settings.agents, unknown_senders="hold"))
+    with app.sessions.begin() as s:
+        s.add(Customer(email="conocido@cliente.cl", name="", organisation="", tier="basic", language="es", created_at=NOW))
+    record_inbound(app, "soporte", 7, 80, _simple(80), NOW)  # cliente80@empresa.cl: not in the directory
+    known = _simple(81).replace(b"cliente81@empresa.cl", b"conocido@cliente.cl")
+    record_inbound(app, "soporte", 7, 81, known, NOW)
+    held, accepted = process_next(app), process_next(app)
+    with app.sessions() as s:
+        assert s.get(Ticket, held.ticket).status == "held"
+        assert s.get(Ticket, accepted.ticket).status == "open"
+        kinds = {k for (k,) in s.execute(select(Outbox.kind).where(Outbox.ticket_id == held.ticket))}
+        assert kinds == {"notification"}  # the team is asked to review; the sender gets nothing yet
+        assert "ack" in {k for (k,) in s.execute(select(Outbox.kind).where(Outbox.ticket_id == accepted.ticket))}
+    # An agent accepts it by replying "#estado abierto" to the notification.
+    token = agent_reply_address("soporte@menteautonoma.cl", "MA", held.ticket, "agente@menteautonoma.cl", app.secret)
+    accept = (f"From: agente@menteautonoma.cl\r\nTo: {token}\r\nSubject: Re: review\r\n"
+              "Message-ID: <accept-1@menteautonoma.cl>\r\n\r\n#estado abierto\r\n").encode()
+    record_inbound(app, "soporte", 7, 82, accept, NOW)
+    assert process_next(app).state == "done"
+    with app.sessions() as s:
+        assert s.get(Ticket, held.ticket).status == "open"
+        assert s.scalar(select(TicketEvent.id).where(TicketEvent.ticket_id == held.ticket, TicketEvent.kind == "held"))
+
+
+def test_required_authentication_results_reads_only_our_mta_header(app):
+    import dataclasses
+
+    from mailbot.tokens import agent_reply_address
+
+    app.settings = dataclasses.replace(app.settings, agents=dataclasses.replace(
+        app.settings.agents, require_authentication_results=True, authserv_id="mx.menteautonoma.cl"))
+    record_inbound(app, "soporte", 7, 90, _simple(90), NOW)
+    number = process_next(app).ticket
+    token = agent_reply_address("soporte@menteautonoma.cl", "MA", number, "agente@menteautonoma.cl", app.secret)
+
+    def reply(uid: int, auth: str) -> str:
+        raw = (f"From: agente@menteautonoma.cl\r\nTo: {token}\r\nSubject: Re: x\r\nMessage-ID: <auth-{uid}@menteautonoma.cl>\r\n"
+               f"{auth}\r\n#estado esperando\r\n").encode()
+        record_inbound(app, "soporte", 7, uid, raw, NOW)
+        return process_next(app).state
+
+    assert reply(91, "") == "quarantined"  # no header at all
+    # A pass written by someone else's server (or by the sender) does not count.
+    assert reply(92, "Authentication-Results: evil.example; dmarc=pass\r\n") == "quarantined"
+    assert reply(93, "Authentication-Results: mx.menteautonoma.cl; dkim=fail; dmarc=fail\r\n") == "quarantined"
+    with app.sessions() as s:
+        assert s.get(Ticket, number).status == "open"
+    assert reply(94, "Authentication-Results: mx.menteautonoma.cl; dkim=pass header.d=menteautonoma.cl; dmarc=pass\r\n") == "done"
+    with app.sessions() as s:
+        assert s.get(Ticket, number).status == "waiting"

@@ -18,6 +18,8 @@ PURE = {
     "mailbot.parsers.message": set(),
     "mailbot.parsers.autoreply": set(),
     "mailbot.parsers.reply": set(),
+    "mailbot.parsers.forward": set(),
+    "mailbot.commands": set(),
     "mailbot.conversation": set(),
     "mailbot.classify": set(),
     "mailbot.plan": set(),
