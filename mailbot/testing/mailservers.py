@@ -273,6 +273,16 @@ class MailServers:
         """Start pymap again on the same port after stop_imap(), so clients reconnect to the address they know."""
         self._start_imap(timeout, port=self.imap_port)
 
+    def stop_smtp(self) -> None:
+        """Stop the SMTP server alone, to simulate a relay outage; see restart_smtp()."""
+        controller, self._controller = self._controller, None
+        if controller is not None:
+            controller.stop()
+
+    def restart_smtp(self) -> None:
+        """Start the SMTP server again on the same port after stop_smtp()."""
+        self._start_smtp(port=self.smtp_port)
+
     def _write_users(self) -> None:
         # Imported lazily: pysasl comes with pymap, an optional dependency.
         from pysasl.hashing import BuiltinHash
@@ -345,8 +355,8 @@ class MailServers:
             raise _PortTaken(f"{reason}; pymap log ({self.log_path}):\n{log}")
         raise RuntimeError(f"{reason}; pymap log ({self.log_path}):\n{log}")
 
-    def _start_smtp(self) -> None:
-        self.smtp_port = free_port()
+    def _start_smtp(self, port: int = 0) -> None:
+        self.smtp_port = port or free_port()
         controller = Controller(
             _DeliveryHandler(self),
             hostname=self.smtp_host,
