@@ -60,7 +60,9 @@ def conditions(state: SystemState, settings: Any, started_at: datetime) -> list[
         reached = max(m.last_reached_at or started_at, started_at)
         down_for = (now - reached).total_seconds()
         # ok() with a window as long as the alert's threshold: read lately by the lease holder counts.
-        unreachable = not m.ok(now, a.mailbox_unreachable_minutes * 60) and down_for >= a.mailbox_unreachable_minutes * 60
+        # A rejected login has its own, plainer alert: one mail for one cause.
+        unreachable = (not m.ok(now, a.mailbox_unreachable_minutes * 60) and down_for >= a.mailbox_unreachable_minutes * 60
+                       and not m.login_rejected)
         last = f"last read {_local(m.last_reached_at)}" if m.last_reached_at else "not read since mailbot started"
         out.append(Condition(f"mailbox-unreachable:{m.name}", "mailbox_unreachable", unreachable,
                              f"{m.last_error or 'not connected'}; {last}", m.name))

@@ -125,3 +125,46 @@ def test_start_and_clear_are_paired_and_rate_limited_and_survive_a_restart(tmp_p
             assert row.active and "UnicodeDecodeError" in row.detail
     finally:
         app.engine.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_smtp_relay_outage_is_mailed_once_when_it_starts_and_once_when_it_ends(tmp_path, servers, database_url, caplog):
+    caplog.set_level("INFO", logger="mailbot")
+    extra = HTTP + ALERTS.replace("[alerts]", "[alerts]\nsmtp_down_minutes = 0.05")
+    r = Running(write_config(tmp_path, servers, database_url, extra=extra, poll_seconds=1.0))
+    try:
+        assert wait_until(lambda: r.get("/readyz")[0] == 200, timeout=30)
+        servers.stop_smtp()
+        # A customer's mail still arrives (straight into the IMAP mailbox); its acknowledgement cannot leave.
+        msg = EmailMessage()
+        msg["From"], msg["To"], msg["Subject"] = "maria.gonzalez@cliente-demo.cl", SOPORTE, "Error al generar la factura"
+        msg["Message-ID"] = make_msgid(domain="cliente-demo.cl")
+        msg.set_content("Hola, el sistema muestra un error al generar la factura.")
+        servers.append("soporte", msg.as_bytes())
+
+        def active() -> bool:
+            with r.app.sessions() as s:
+                row = s.get(AlertState, "smtp-relay-down")
+                return bool(row and row.active)
+        assert wait_until(active, timeout=60)
+        assert "ALERT smtp-relay-down started" in caplog.text
+        metrics = r.get("/metrics")[1]
+        assert "mailbot_smtp_relay_up 0.0" in metrics
+
+        servers.restart_smtp()
+        started = "[mailbot] ALERTA: el servidor SMTP (relay) no responde"
+        cleared = "[mailbot] RESUELTO: el servidor SMTP (relay) vuelve a responder"
+        assert wait_until(lambda: started in alert_subjects(servers) and cleared in alert_subjects(servers), timeout=90), \
+            alert_subjects(servers)
+        assert wait_until(lambda: len(servers.messages("maria")) == 1, timeout=30)  # the ack left too
+        for _ in range(3):
+            r.daemon.run_alerts()
+
+        def outbox_idle() -> bool:
+            with r.app.sessions() as s:
+                return not s.scalars(select(Outbox).where(Outbox.status == "queued")).first()
+        assert wait_until(outbox_idle, timeout=60)
+        subjects = alert_subjects(servers)
+        assert subjects.count(started) == 1 and subjects.count(cleared) == 1, subjects
+    finally:
+        r.stop()
