@@ -49,7 +49,7 @@ def _mail(sender: tuple[str, str], to: str, subject: str, body: str, *, in_reply
 def run_demo(folder: Path | None = None, keep_running: bool = False, verbose: bool = False) -> int:
     try:
         from mailbot.testing.loopback import DOMAIN, SECRET_ENV, loopback_config_text
-        from mailbot.testing.mailservers import MailServers, default_demo_mailboxes, wait_until
+        from mailbot.testing.mailservers import MailServers, default_demo_mailboxes, free_port, wait_until
     except ImportError as exc:
         print(f"mailbot demo needs the demo extra (pymap): pip install 'mailbot[demo]' ({exc})", file=sys.stderr)
         return 1
@@ -72,7 +72,8 @@ def run_demo(folder: Path | None = None, keep_running: bool = False, verbose: bo
     servers.start()
     tl.say(f"IMAP server (pymap) on 127.0.0.1:{servers.imap_port}, SMTP server (aiosmtpd) on 127.0.0.1:{servers.smtp_port}")
     config_path = folder / "mailbot.toml"
-    config_path.write_text(loopback_config_text(folder, servers), encoding="utf-8")
+    http_port = free_port()
+    config_path.write_text(loopback_config_text(folder, servers, extra=f"[http]\nport = {http_port}\n"), encoding="utf-8")
     settings = load_settings(config_path)
     migrate(settings.database_url)
     app = build_app(settings)
@@ -120,6 +121,49 @@ def run_demo(folder: Path | None = None, keep_running: bool = False, verbose: bo
                f"(Auto-Submitted: {a['Auto-Submitted']}, threaded under the customer's mail)")
         return ref, a
 
+    def agent_step(ref: str) -> None:
+        """The agent answers from their mail client: Reply to the notification, commands on top."""
+        notes: list = []
+
+        def notification() -> bool:
+            notes[:] = [m for m in (email.message_from_bytes(r, policy=email.policy.default) for r in servers.messages("agente"))
+                        if f"[{ref}]" in str(m["Subject"]) and "-a" in str(m["Reply-To"] or "")]
+            return bool(notes)
+        if not wait_until(notification, timeout=30):
+            failures.append(f"no notification for {ref} reached the agent")
+            tl.say(f"✗ no notification for {ref} in agente's mailbox within 30 s")
+            return
+        note = notes[-1]
+        tl.say(f"✓ notification delivered to agente's mailbox: “{note['Subject']}” (Reply-To: {str(note['Reply-To'])[:32]}…, "
+               "signed for this ticket and this agent)")
+        quoted = "".join(f"> {line}\n" for line in note.get_body(("plain",)).get_content().splitlines()[:12])
+        reply = _mail(("Agente Soporte", f"agente@{DOMAIN}"), str(note["Reply-To"]), f"Re: {note['Subject']}",
+                      "#estado resuelto\nHola María: corregimos la configuración de clientes extranjeros; "
+                      "ya puede emitir la factura.\n\n"
+                      f"El {datetime.now():%d-%m-%Y} Soporte Mente Autónoma escribió:\n{quoted}",
+                      in_reply_to=str(note["Message-ID"]), references=str(note["Message-ID"]))
+        tl.say("Agente replies from the mail client, with “#estado resuelto” on top and the notification quoted below")
+        servers.send(f"agente@{DOMAIN}", [str(reply["To"])], reply.as_bytes())
+        got: list = []
+
+        def answered() -> bool:
+            got[:] = [m for m in (email.message_from_bytes(r, policy=email.policy.default) for r in servers.messages("maria"))
+                      if "corregimos la configuración" in (m.get_body(("plain",)).get_content() if m.get_body(("plain",)) else "")]
+            return bool(got)
+        if not wait_until(answered, timeout=30):
+            failures.append(f"the agent's reply on {ref} never reached the customer")
+            tl.say(f"✗ the agent's reply on {ref} did not reach maria within 30 s")
+            return
+        body = got[-1].get_body(("plain",)).get_content()
+        clean = "#estado" not in body and "escribió" not in body and f"agente@{DOMAIN}" not in got[-1].as_string()
+        with app.sessions() as s:
+            status = s.get(Ticket, int(ref.split("-")[1])).status
+        tl.say(f"✓ agent's reply delivered to maria's mailbox from soporte@, in the same thread "
+               f"({'only the new text, no commands, no quote, no agent address' if clean else 'QUOTED TEXT LEAKED'}); "
+               f"ticket {ref} is {status}, with a 1–5 satisfaction question")
+        if not clean or status != "resolved":
+            failures.append(f"the agent's reply on {ref} was not relayed cleanly")
+
     maria = ("María González", "maria.gonzalez@cliente-demo.cl")
     john = ("John Smith", "john.smith@example-customer.com")
     m1 = _mail(maria, f"soporte@{DOMAIN}", "Error al generar la factura electrónica",
@@ -138,13 +182,15 @@ def run_demo(folder: Path | None = None, keep_running: bool = False, verbose: bo
                    f"El {datetime.now():%d-%m-%Y} Soporte Mente Autónoma escribió:\n> Hemos recibido su solicitud",
                    in_reply_to=str(ack1["Message-ID"]), references=f"{m1['Message-ID']} {ack1['Message-ID']}")
         conversation_step("María (replying to the acknowledgement)", "maria", m3, expect_new=False)
+        agent_step(ref1)
 
     with app.sessions() as s:
         tickets = s.scalar(select(func.count(Ticket.id))) or 0
-        inbound = s.scalar(select(func.count(Message.id)).where(Message.direction == "in")) or 0
+        inbound = s.scalar(select(func.count(Message.id)).where(Message.direction == "in", Message.author_kind == "customer")) or 0
+        replies = s.scalar(select(func.count(Message.id)).where(Message.direction == "in", Message.author_kind == "agent")) or 0
         sent = s.scalar(select(func.count(Outbox.id)).where(Outbox.status == "sent")) or 0
     print()
-    print(f"Summary: {tickets} tickets, {inbound} customer messages, {sent} mails delivered; "
+    print(f"Summary: {tickets} tickets, {inbound} customer messages, {replies} agent reply, {sent} mails delivered; "
           f"{'all steps succeeded' if not failures else 'FAILED: ' + '; '.join(failures)}")
     if tmp is None:
         print(f"Look closer (with {SECRET_ENV} set as below): mailbot --config {config_path} tickets   |   "
@@ -157,6 +203,7 @@ def run_demo(folder: Path | None = None, keep_running: bool = False, verbose: bo
             print(f"  {m.login:<12} password {m.password:<18} {', '.join(m.addresses)}")
         print(f"  (to run other mailbot commands against it, export {SECRET_ENV}={os.environ[SECRET_ENV]} "
               "and the MAILBOT_LOOPBACK_*_PASSWORD values above)")
+        print(f"  dashboard http://127.0.0.1:{http_port}/   metrics http://127.0.0.1:{http_port}/metrics")
         print("Press Ctrl-C to stop.")
         stop = threading.Event()
         try:
