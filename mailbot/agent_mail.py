@@ -18,7 +18,7 @@ from mailbot.app import App
 from mailbot.commands import help_lines
 from mailbot.compose import Envelope, new_message_id
 from mailbot.db import as_utc
-from mailbot.escalation import mailbox_address_of, trim_text
+from mailbot.escalation import mailbox_address_of, ticket_context, trim_text
 from mailbot.models import Agent, Attachment, Message, Ticket, TicketEvent
 from mailbot.outgoing import enqueue_mail
 from mailbot.promise import format_local
@@ -56,18 +56,10 @@ def agent_thread_root(app: App, ticket: Ticket, agent_email: str) -> str:
 
 
 def _ticket_context(app: App, s: Session, ticket: Ticket, language: str, now: datetime) -> dict[str, object]:
-    customer = ticket.requester
     tz = app.calendar.tz
     assignee = s.get(Agent, ticket.assignee_id) if ticket.assignee_id is not None else None
     return {
-        "company": app.settings.support.company,
-        "ticket_ref": ticket_ref(app, ticket.id),
-        "subject": ticket.subject,
-        "customer_name": customer.name,
-        "customer_email": customer.email,
-        "customer_organisation": customer.organisation,
-        "tier": ticket.tier,
-        "severity": ticket.severity,
+        **ticket_context(app, ticket),
         "status": ticket.status,
         "level": ticket.level,
         "assignee": (assignee.name or assignee.email) if assignee else "",

@@ -354,10 +354,24 @@ def _iso_local(instant: datetime | None) -> str:
     return to_utc(instant).astimezone(ZoneInfo(CHILE_TZ)).strftime("%Y-%m-%d %H:%M") + " Chile" if instant else "-"
 
 
+def ticket_context(app: App, ticket: Ticket) -> dict[str, object]:
+    """What every internal mail about a ticket shows: number, subject, customer, plan, severity."""
+    customer = ticket.requester
+    return {
+        "company": app.settings.support.company,
+        "ticket_ref": _ref(app, ticket.id),
+        "subject": ticket.subject,
+        "customer_name": customer.name,
+        "customer_email": customer.email,
+        "customer_organisation": customer.organisation,
+        "tier": ticket.tier,
+        "severity": ticket.severity,
+    }
+
+
 def _mail_context(app: App, s: Session, ticket: Ticket, sla: TicketSla, kind: str, level: int, previous_level: int,
                   clocks: list[Clock], now: datetime, language: str) -> dict[str, object]:
     tz = app.calendar.tz
-    customer = ticket.requester
     target = sla.target
     minutes = {FIRST_RESPONSE: target.first_response_minutes, RESOLUTION: target.resolution_minutes}
     deadlines = []
@@ -389,14 +403,7 @@ def _mail_context(app: App, s: Session, ticket: Ticket, sla: TicketSla, kind: st
     mailbox_address = mailbox_address_of(app, ticket.mailbox)
     return {
         "kind": kind,
-        "company": app.settings.support.company,
-        "ticket_ref": _ref(app, ticket.id),
-        "subject": ticket.subject,
-        "customer_name": customer.name,
-        "customer_email": customer.email,
-        "customer_organisation": customer.organisation,
-        "tier": ticket.tier,
-        "severity": ticket.severity,
+        **ticket_context(app, ticket),
         "clock": target.clock,
         "level": level,
         "ticket_level": ticket.level,

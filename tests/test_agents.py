@@ -99,6 +99,19 @@ def customer_writes(servers: MailServers, subject: str, body: str, attachment: b
     return str(msg["Message-ID"]).strip("<>")
 
 
+def customer_replies(servers: MailServers, to: EmailMessage, body: str) -> str:
+    """María presses Reply on a mail she got from us."""
+    msg = EmailMessage()
+    msg["From"] = MARIA
+    msg["To"] = str(to["Reply-To"])
+    msg["Subject"] = "Re: " + str(to["Subject"])
+    msg["Message-ID"] = make_msgid(domain="cliente-demo.cl")
+    msg["In-Reply-To"] = str(to["Message-ID"])
+    msg.set_content(body)
+    servers.send(MARIA, [str(msg["To"])], msg.as_bytes())
+    return str(msg["Message-ID"]).strip("<>")
+
+
 def notification(servers: MailServers, login: str, ref: str, kind: str = "") -> EmailMessage:
     return wait_mail(servers, login, lambda m: f"[{ref}]" in str(m["Subject"]) and kind in str(m["Subject"])
                      and m["Reply-To"] is not None and "-a" in str(m["Reply-To"]))
@@ -209,13 +222,7 @@ def test_customer_reply_notifies_agents_in_the_same_thread(servers, app, daemon)
     number, ref, _ = open_ticket(servers, app)
     first = notification(servers, "agente", ref, "Nuevo ticket")
     ack = wait_mail(servers, "maria", lambda m: f"[{ref}]" in str(m["Subject"]))
-    follow = EmailMessage()
-    follow["From"] = MARIA
-    follow["To"] = str(ack["Reply-To"])
-    follow["Subject"] = "Re: " + str(ack["Subject"])
-    follow["Message-ID"] = make_msgid(domain="cliente-demo.cl")
-    follow.set_content("Adjunto más detalles: el folio es 4471.")
-    servers.send(MARIA, [str(ack["Reply-To"])], follow.as_bytes())
+    customer_replies(servers, ack, "Adjunto más detalles: el folio es 4471.")
     second = wait_mail(servers, "agente", lambda m: "folio es 4471" in text_of(m))
     assert str(second["Subject"]).startswith(f"[{ref}] Re:")
     # Stable thread root: both notifications name the same References root.
@@ -252,14 +259,7 @@ def test_english_commands_and_the_satisfaction_question(servers, app, daemon):
     assert len(links) == 5
     assert ticket(app, number).status == "resolved"
     # María answers with a bare "5": recorded, thanked once, the ticket stays resolved.
-    rating = EmailMessage()
-    rating["From"] = MARIA
-    rating["To"] = str(resolution["Reply-To"])
-    rating["Subject"] = "Re: " + str(resolution["Subject"])
-    rating["Message-ID"] = make_msgid(domain="cliente-demo.cl")
-    rating["In-Reply-To"] = str(resolution["Message-ID"])
-    rating.set_content("5\n\nEl jue, 26 nov 2026, Soporte escribió:\n> Dimos su caso por resuelto")
-    servers.send(MARIA, [str(rating["To"])], rating.as_bytes())
+    customer_replies(servers, resolution, "5\n\nEl jue, 26 nov 2026, Soporte escribió:\n> Dimos su caso por resuelto")
     wait_mail(servers, "maria", lambda m: "Gracias por su evaluación" in str(m["Subject"]))
     # A second answer through a mailto link is kept as a repeat, not thanked again.
     link = EmailMessage()
@@ -297,14 +297,7 @@ def test_command_in_quoted_text_does_nothing_and_bad_commands_change_nothing(ser
 def test_customer_commands_are_just_text(servers, app, daemon):
     number, ref, _ = open_ticket(servers, app)
     ack = wait_mail(servers, "maria", lambda m: f"[{ref}]" in str(m["Subject"]))
-    msg = EmailMessage()
-    msg["From"] = MARIA
-    msg["To"] = str(ack["Reply-To"])
-    msg["Subject"] = "Re: " + str(ack["Subject"])
-    msg["Message-ID"] = make_msgid(domain="cliente-demo.cl")
-    msg.set_content("#status closed\n#prioridad critica\nYa no importa.")
-    servers.send(MARIA, [str(msg["To"])], msg.as_bytes())
-    wait_stored(app, str(msg["Message-ID"]).strip("<>"))
+    wait_stored(app, customer_replies(servers, ack, "#status closed\n#prioridad critica\nYa no importa."))
     t = ticket(app, number)
     assert (t.status, t.severity) == ("open", "important")
 
@@ -509,14 +502,7 @@ def test_a_bare_number_after_the_survey_window_is_not_a_rating(servers, app, dae
     with app.sessions.begin() as s:  # the question went out 15 days ago: the window (14 days) is over
         for e in s.scalars(select(TicketEvent).where(TicketEvent.ticket_id == number, TicketEvent.kind == "survey-sent")):
             e.at = e.at - timedelta(days=15)
-    msg = EmailMessage()
-    msg["From"] = MARIA
-    msg["To"] = str(resolution["Reply-To"])
-    msg["Subject"] = "Re: " + str(resolution["Subject"])
-    msg["Message-ID"] = make_msgid(domain="cliente-demo.cl")
-    msg.set_content("5")
-    servers.send(MARIA, [str(msg["To"])], msg.as_bytes())
-    wait_stored(app, str(msg["Message-ID"]).strip("<>"))
+    wait_stored(app, customer_replies(servers, resolution, "5"))
     kinds = [k for k, _ in events(app, number)]
     assert "satisfaction" not in kinds and "reopened" in kinds  # a customer writing again reopens it
     assert ticket(app, number).status == "open"

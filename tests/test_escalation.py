@@ -31,7 +31,7 @@ from mailbot.config import EscalationSettings, load_settings
 from mailbot.escalation import next_check, run_escalations, trim_text
 from mailbot.promise import format_local
 from mailbot.ingest import process_next, record_inbound
-from mailbot.models import Customer, EscalationFired, Message, Outbox, Ticket, TicketEvent
+from mailbot.models import Customer, EscalationFired, Outbox, Ticket, TicketEvent
 from mailbot.sla import Clock, TicketClockState, due_escalations
 
 CHILE = ZoneInfo("America/Santiago")
