@@ -259,3 +259,30 @@ def test_required_authentication_results_reads_only_our_mta_header(app):
     assert reply(94, "Authentication-Results: mx.menteautonoma.cl; dkim=pass header.d=menteautonoma.cl; dmarc=pass\r\n") == "done"
     with app.sessions() as s:
         assert s.get(Ticket, number).status == "waiting"
+
+
+def test_open_important_ticket_reminds_its_assignee_weekly(app):
+    from datetime import timedelta
+
+    from mailbot.lifecycle import run_lifecycle
+    from mailbot.tokens import agent_reply_address
+
+    raw = (b"From: Cliente <cliente95@empresa.cl>\r\nTo: soporte@menteautonoma.cl\r\nSubject: ERP lento\r\n"
+           b"Message-ID: <rem-1@empresa.cl>\r\n\r\nLa integracion con el ERP esta lenta y da error al sincronizar.\r\n")
+    record_inbound(app, "soporte", 7, 95, raw, NOW)
+    number = process_next(app).ticket
+    token = agent_reply_address("soporte@menteautonoma.cl", "MA", number, "agente@menteautonoma.cl", app.secret)
+    record_inbound(app, "soporte", 7, 96, (f"From: agente@menteautonoma.cl\r\nTo: {token}\r\nSubject: Re\r\n"
+                                           "Message-ID: <rem-2@menteautonoma.cl>\r\n\r\nLo revisamos hoy.\r\n").encode(), NOW)
+    assert process_next(app).state == "done"
+
+    def reminders() -> int:
+        with app.sessions() as s:
+            return s.scalar(select(func.count(Outbox.id)).where(Outbox.kind == "agent_reminder",
+                                                                Outbox.rcpt_to == "agente@menteautonoma.cl")) or 0
+    with app.sessions() as s:
+        assert s.get(Ticket, number).severity == "important"
+    for days, expected in ((6, 0), (7, 1), (8, 1), (14, 2)):
+        app.clock = lambda days=days: NOW + timedelta(days=days, minutes=1)
+        run_lifecycle(app)
+        assert reminders() == expected, days
