@@ -19,7 +19,7 @@ from mailbot.commands import help_lines
 from mailbot.compose import Envelope, new_message_id
 from mailbot.db import as_utc
 from mailbot.escalation import mailbox_address_of, ticket_context, trim_text
-from mailbot.models import Agent, Attachment, Message, Ticket, TicketEvent
+from mailbot.models import Agent, Attachment, Message, Participant, Ticket, TicketEvent
 from mailbot.outgoing import enqueue_mail
 from mailbot.promise import format_local
 from mailbot.tokens import agent_key, agent_reply_address
@@ -37,14 +37,23 @@ def configured_agents(app: App, s: Session) -> set[str]:
     return {m.lower() for m in members}
 
 
-def agents_for(app: App, s: Session, ticket: Ticket, exclude: tuple[str, ...] = ()) -> list[str]:
-    """Who hears about a ticket: its assignee, else the team of its current level."""
-    if ticket.assignee_id is not None:
-        agent = s.get(Agent, ticket.assignee_id)
-        recipients = [agent.email] if agent is not None else []
+def agents_for(app: App, s: Session, ticket: Ticket, exclude: tuple[str, ...] = (), everyone: bool = False) -> list[str]:
+    """Who hears about a ticket: its assignee, else the team of its current level.
+
+    ``everyone`` (internal notes): the assignee, the level's team and every agent who
+    has taken part in the ticket.
+    """
+    assignee = s.get(Agent, ticket.assignee_id) if ticket.assignee_id is not None else None
+    level = ticket.level if ticket.level in app.settings.teams else ticket.assigned_level
+    team = list(app.settings.teams.get(level, ()))
+    if everyone:
+        involved = list(s.scalars(select(Participant.email).where(Participant.ticket_id == ticket.id,
+                                                                  Participant.role == "agent").order_by(Participant.id)))
+        recipients = ([assignee.email] if assignee else []) + team + involved
+    elif assignee is not None:
+        recipients = [assignee.email]
     else:
-        level = ticket.level if ticket.level in app.settings.teams else ticket.assigned_level
-        recipients = list(app.settings.teams.get(level, ()))
+        recipients = team
     skip = {e.lower() for e in exclude}
     return [r for r in dict.fromkeys(recipients) if r.lower() not in skip]
 
@@ -108,7 +117,7 @@ def message_attachments(app: App, s: Session, message: Message) -> tuple[tuple[s
 def enqueue_notifications(app: App, s: Session, ticket: Ticket, message: Message, event: str, now: datetime,
                           exclude: tuple[str, ...] = ()) -> list[str]:
     """Tell the ticket's agents about ``message`` (event: new | reply | note | held | forwarded)."""
-    recipients = agents_for(app, s, ticket, exclude)
+    recipients = agents_for(app, s, ticket, exclude, everyone=event == "note")
     if not recipients:
         return []
     language = app.settings.agents.language

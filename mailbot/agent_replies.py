@@ -287,10 +287,11 @@ def _apply(app: App, s: Session, ticket: Ticket, parsed: ParsedCommands, agent: 
 
 def handle_agent_reply(app: App, s: Session, row: InboundMail, msg: ParsedMessage, new_text: str, ticket: Ticket,
                        agent: str, now: datetime) -> Handled:
-    while ticket.merged_into_id is not None:
-        ticket = s.get(Ticket, ticket.merged_into_id) or ticket
-        if ticket.merged_into_id == ticket.id:
+    for _ in range(20):  # follow merges to the surviving ticket (bounded: a bad row must not loop forever)
+        survivor = s.get(Ticket, ticket.merged_into_id) if ticket.merged_into_id is not None else None
+        if survivor is None or survivor.id == ticket.id:
             break
+        ticket = survivor
     ref = ticket_ref(app, ticket.id)
     agent_name = msg.from_addr.name if msg.from_addr else ""
     agent_row = _agent_row(s, agent, agent_name)
