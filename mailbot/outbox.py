@@ -2,7 +2,7 @@
 
 Rows are claimed (on PostgreSQL with SELECT ... FOR UPDATE SKIP LOCKED, so several
 instances never take the same row; on SQLite one sender runs under a lease),
-delivered, then marked. 4xx replies and network errors retry with exponential
+delivered, then marked (a batch's results in one transaction). 4xx replies and network errors retry with exponential
 backoff; 5xx replies mark the row failed with the server's reason. A crash between
 the server's acceptance and the mark may send the same mail again, with the same
 Message-ID; nothing else can.
@@ -16,7 +16,7 @@ import socket
 import ssl
 import threading
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -77,26 +77,50 @@ def open_smtp(cfg: SmtpConfig) -> smtplib.SMTP:
     return conn
 
 
-def _mark(app: App, row_id: int, *, sent: bool = False, failed: str = "", retry: str = "", attempts: int = 0) -> None:
+@dataclass(frozen=True)
+class _Mark:
+    """What became of one claimed row, written with the rest of its batch."""
+
+    row_id: int
+    attempts: int
+    at: datetime
+    sent: bool = False
+    failed: str = ""
+    retry: str = ""
+
+
+def _mark_all(app: App, marks: list[_Mark]) -> None:
+    """Record a whole batch's results in one transaction (one fsync instead of one per mail).
+
+    Until this commits the rows stay claimed; a crash here means they come due again
+    after CLAIM_SECONDS and the mails already accepted are sent again with the same
+    Message-ID, the one duplicate the design allows (now for up to BATCH mails, not one).
+    """
+    if not marks:
+        return
     cfg = app.settings.smtp
-    now = app.clock()
     with app.sessions.begin() as s:
-        row = s.get(Outbox, row_id)
-        row.attempts = attempts + 1
-        if sent:
-            row.status, row.sent_at, row.last_error = "sent", now, ""
-            telemetry.OUTBOX_SENT.labels(row.kind).inc()
-            if row.kind == "ack":
-                telemetry.ACK_LATENCY.observe(max(0.0, (now - as_utc(row.created_at)).total_seconds()))
-        elif failed or row.attempts >= cfg.max_attempts:
-            row.status, row.last_error = "failed", failed or f"gave up after {row.attempts} attempts: {retry}"
-            telemetry.OUTBOX_FAILURES.labels(row.kind, "true").inc()
-            log.error("outbox %s: delivery failed permanently: %s", row_id, row.last_error)
-        else:
-            telemetry.OUTBOX_FAILURES.labels(row.kind, "false").inc()
-            delay = min(cfg.backoff_base_seconds * 2 ** (row.attempts - 1), cfg.backoff_max_seconds)
-            row.next_attempt_at, row.last_error = now + timedelta(seconds=delay), retry
-            log.warning("outbox %s: attempt %d failed (%s); retrying in %.0f s", row_id, row.attempts, retry, delay)
+        for m in marks:
+            _apply(s.get(Outbox, m.row_id), m, cfg)
+
+
+def _apply(row: Outbox, m: _Mark, cfg: SmtpConfig) -> None:
+    now, row_id, retry = m.at, m.row_id, m.retry
+    row.attempts = m.attempts + 1
+    if m.sent:
+        row.status, row.sent_at, row.last_error = "sent", now, ""
+        telemetry.OUTBOX_SENT.labels(row.kind).inc()
+        if row.kind == "ack":
+            telemetry.ACK_LATENCY.observe(max(0.0, (now - as_utc(row.created_at)).total_seconds()))
+    elif m.failed or row.attempts >= cfg.max_attempts:
+        row.status, row.last_error = "failed", m.failed or f"gave up after {row.attempts} attempts: {retry}"
+        telemetry.OUTBOX_FAILURES.labels(row.kind, "true").inc()
+        log.error("outbox %s: delivery failed permanently: %s", row_id, row.last_error)
+    else:
+        telemetry.OUTBOX_FAILURES.labels(row.kind, "false").inc()
+        delay = min(cfg.backoff_base_seconds * 2 ** (row.attempts - 1), cfg.backoff_max_seconds)
+        row.next_attempt_at, row.last_error = now + timedelta(seconds=delay), retry
+        log.warning("outbox %s: attempt %d failed (%s); retrying in %.0f s", row_id, row.attempts, retry, delay)
 
 
 def send_due(app: App) -> int:
@@ -104,13 +128,25 @@ def send_due(app: App) -> int:
     claimed = claim_due(app)
     if not claimed:
         return 0
+    marks: list[_Mark] = []
+    try:
+        _deliver(app, claimed, marks)
+    finally:
+        _mark_all(app, marks)
+    return len(claimed)
+
+
+def _deliver(app: App, claimed: list[Claimed], marks: list[_Mark]) -> None:
+    def mark(c: Claimed, **outcome: object) -> None:
+        marks.append(_Mark(c.id, c.attempts, app.clock(), **outcome))  # type: ignore[arg-type]
+
     try:
         conn = open_smtp(app.settings.smtp)
     except (OSError, smtplib.SMTPException) as exc:
         telemetry.relay_failed(app.clock(), f"{type(exc).__name__}: {exc}")
         for c in claimed:
-            _mark(app, c.id, retry=f"cannot reach SMTP relay: {exc}", attempts=c.attempts)
-        return len(claimed)
+            mark(c, retry=f"cannot reach SMTP relay: {exc}")
+        return
     telemetry.relay_ok(app.clock())
     try:
         for index, c in enumerate(claimed):
@@ -119,27 +155,26 @@ def send_due(app: App) -> int:
                 refused = conn.sendmail(sender, list(c.rcpt_to), c.raw)
                 if refused:
                     log.warning("outbox %s: some recipients refused: %s", c.id, refused)
-                _mark(app, c.id, sent=True, attempts=c.attempts)
+                mark(c, sent=True)
                 log.info("outbox %s: %s delivered to %s", c.id, c.kind, ", ".join(c.rcpt_to))
             except smtplib.SMTPRecipientsRefused as exc:
-                _mark(app, c.id, failed=f"all recipients refused: {exc.recipients}", attempts=c.attempts)
+                mark(c, failed=f"all recipients refused: {exc.recipients}")
             except smtplib.SMTPResponseException as exc:
                 reason = f"{exc.smtp_code} {exc.smtp_error.decode(errors='replace') if isinstance(exc.smtp_error, bytes) else exc.smtp_error}"
                 if 500 <= exc.smtp_code < 600:
-                    _mark(app, c.id, failed=reason, attempts=c.attempts)
+                    mark(c, failed=reason)
                 else:
-                    _mark(app, c.id, retry=reason, attempts=c.attempts)
+                    mark(c, retry=reason)
             except (OSError, smtplib.SMTPException) as exc:
                 # The connection is gone: this and the rest of the batch go back in the queue.
                 for rest in claimed[index:]:
-                    _mark(app, rest.id, retry=f"{type(exc).__name__}: {exc}", attempts=rest.attempts)
-                return len(claimed)
+                    mark(rest, retry=f"{type(exc).__name__}: {exc}")
+                return
     finally:
         try:
             conn.quit()
         except (OSError, smtplib.SMTPException, socket.timeout):
             conn.close()
-    return len(claimed)
 
 
 def outbox_depth(app: App) -> int:
