@@ -32,7 +32,11 @@ from mailbot.models import InboundMail, MailboxCursor, Quarantine
 log = logging.getLogger("mailbot.fetch")
 
 FETCH_BATCH = 50
-MOVE_BATCH = 500
+# Every recorded message of one sync leaves the INBOX in as few MOVE commands as possible:
+# on pymap's maildir a MOVE costs seconds per command whatever its size, and every FETCH
+# after one is about 5x slower (measured, 1,000 messages: a MOVE every 500 took 48.5 s in
+# all, one MOVE at the end 18.3 s). The cap only bounds how much a crash makes us fetch again.
+MOVE_BATCH = 5000
 # A session that lived this long was healthy; losing it is not a reason to back off.
 HEALTHY_SESSION_SECONDS = 10.0
 
@@ -201,7 +205,10 @@ class MailboxWatcher(threading.Thread):
                 cursor.last_fetch_at = self.last_fetch_at
         return new
 
-    def move(self, client: IMAPClient, uids: list[int], folder: str) -> None:
+    def move(self, client: IMAPClient, uid_list: list[int], folder: str) -> None:
+        if not uid_list:
+            return
+        uids = sequence_set(uid_list)  # "1:500,502": thousands of UIDs in a short command line
         if client.has_capability("MOVE"):
             client.move(uids, folder)
             return
@@ -268,6 +275,20 @@ def _buffered(client: IMAPClient, sock: socket.socket) -> bool:
         return False
     finally:
         client._set_read_timeout()
+
+
+def sequence_set(uids: list[int]) -> str:
+    """An IMAP sequence set with runs of consecutive numbers as ranges: [1, 2, 3, 7] -> "1:3,7"."""
+    runs: list[str] = []
+    ordered = sorted(set(uids))
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+            j += 1
+        runs.append(str(ordered[i]) if i == j else f"{ordered[i]}:{ordered[j]}")
+        i = j + 1
+    return ",".join(runs)
 
 
 def _announces_new_mail(responses: list) -> bool:
