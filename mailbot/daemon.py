@@ -21,6 +21,7 @@ from sqlalchemy import select
 from mailbot import telemetry
 from mailbot.alerts import run_alerts
 from mailbot.app import App
+from mailbot.classify import detect_language
 from mailbot.config import ConfigError
 from mailbot.db import as_utc
 from mailbot.escalation import run_escalations
@@ -106,6 +107,8 @@ class Daemon:
     scheduler: schedule.Scheduler = field(default_factory=schedule.Scheduler)
 
     def __post_init__(self) -> None:
+        # Load the language model now (0.5-1 s) rather than while the first customer waits for an ack.
+        detect_language("warm up the language model", "before the first message", "", "")
         self.watchers = [MailboxWatcher(self.app, m, self.stop, self.pipeline_wake.set) for m in self.app.settings.mailboxes]
         self.pipeline = PipelineWorker(self.app, self.stop, self.pipeline_wake, self.outbox_wake)
         self.sender = OutboxSender(self.app, self.stop, self.outbox_wake)
