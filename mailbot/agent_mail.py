@@ -44,8 +44,9 @@ def agents_for(app: App, s: Session, ticket: Ticket, exclude: tuple[str, ...] = 
     has taken part in the ticket.
     """
     assignee = s.get(Agent, ticket.assignee_id) if ticket.assignee_id is not None else None
-    level = ticket.level if ticket.level in app.settings.teams else ticket.assigned_level
-    team = list(app.settings.teams.get(level, ()))
+    # The assigned level's team (1 general, 2 important, 3 critical): escalations mail the higher
+    # levels themselves, and the people doing the work keep hearing from the customer.
+    team = list(app.settings.teams.get(ticket.assigned_level, ()))
     if everyone:
         involved = list(s.scalars(select(Participant.email).where(Participant.ticket_id == ticket.id,
                                                                   Participant.role == "agent").order_by(Participant.id)))
