@@ -305,14 +305,15 @@ def _process(app: App, s: Session, row: InboundMail, now: datetime) -> Outcome:
             and decision.author_kind == "customer"):
         # A premium emergency pages level 3 and on-call at once, day or night; recorded so it fires once.
         page_emergency(app, s, ticket, now)
-    if decision.author_kind == "customer" and not automation:
-        event = "held" if ticket.status == "held" else ("new" if verb == "created" else "reply")
-        skip = (opened_by.agent,) if opened_by is not None else ()
-        enqueue_notifications(app, s, ticket, stored, event, now, exclude=skip)
     ack = "no ack: " + ", ".join(decision.ack_reasons)
     if decision.send_ack and customer is not None:
         _enqueue_ack(app, s, ticket, customer, stored, msg, decision, mailbox.address, now)
         ack = "ack queued"
+    if decision.author_kind == "customer" and not automation:
+        # After the ack: the outbox sends in order, and the customer's ack is the mail that must not wait.
+        event = "held" if ticket.status == "held" else ("new" if verb == "created" else "reply")
+        skip = (opened_by.agent,) if opened_by is not None else ()
+        enqueue_notifications(app, s, ticket, stored, event, now, exclude=skip)
     ref = ticket_ref(app, ticket.id)
     summary = (f"ticket {ref} {verb} from {sender or '<none>'} ({where}): severity={ticket.severity} "
                f"level={ticket.level} language={decision.language} [{', '.join(decision.reasons)}]; {ack}")
