@@ -9,8 +9,9 @@ pymap server, so only their ratio is meaningful:
   no ticket logic;
 * mailbot: the real daemon from an empty database until every message is a ticket
   message and every ack is in the outbox, then until every ack reached SMTP;
-* ack latency: the daemon idle in IDLE, messages delivered one at a time, time from
-  delivery to the ack arriving at the SMTP server.
+* ack latency: the daemon idle in IDLE (every recorded message out of the INBOX),
+  messages delivered one at a time, time from delivery to the ack arriving at the
+  SMTP server.
 """
 
 from __future__ import annotations
@@ -203,6 +204,17 @@ def run(n: int, latency_n: int) -> dict[str, float]:
             assert wait_until(lambda: sink.count() >= n, timeout=3600, interval=0.2)
             delivered_seconds = time.perf_counter() - started
 
+            def inbox_empty() -> bool:
+                try:
+                    return servers.count("soporte") == 0
+                except (OSError, IMAPClient.Error):  # pymap is busy with the MOVE and answers late
+                    return False
+
+            # Not part of the measurement the issue defines (ticket + ack), but reported: the
+            # recorded messages leave the INBOX afterwards, in one MOVE on a second connection.
+            assert wait_until(inbox_empty, timeout=3600, interval=0.5)
+            inbox_empty_seconds = time.perf_counter() - started
+
             # Ack latency: the daemon is idle in IDLE now; one message at a time.
             latencies = []
             for i in range(latency_n):
@@ -227,6 +239,7 @@ def run(n: int, latency_n: int) -> dict[str, float]:
         "mailbot_ticketed_messages_per_second": round(n / ticketed_seconds, 1),
         "mailbot_delivered_seconds": round(delivered_seconds, 3),
         "mailbot_delivered_messages_per_second": round(n / delivered_seconds, 1),
+        "mailbot_inbox_empty_seconds": round(inbox_empty_seconds, 3),
         "ratio_ticketed_to_floor": round(floor_seconds / ticketed_seconds, 3),
         "ratio_delivered_to_floor": round(floor_seconds / delivered_seconds, 3),
         "ack_latency_messages": latency_n,
