@@ -39,6 +39,8 @@ FETCH_BATCH = 50
 MOVE_BATCH = 5000
 # A session that lived this long was healthy; losing it is not a reason to back off.
 HEALTHY_SESSION_SECONDS = 10.0
+# After taking mail, the first IDLE lasts at most this long before one more look (see idle()).
+SETTLE_SECONDS = 0.5
 
 
 class MailboxWatcher(threading.Thread):
@@ -128,15 +130,21 @@ class MailboxWatcher(threading.Thread):
             if not hold_lease(self.app, self._lease, self.app.settings.lease_seconds):
                 log.warning("mailbox %s: lost the lease to another instance", m.name)
                 return
-            self.sync(client)
+            new = self.sync(client)
             self.move_quarantined(client)
             if use_idle:
-                self.idle(client)
+                self.idle(client, settle=new > 0)
             else:
                 self.stop_event.wait(m.poll_interval_seconds)
 
-    def idle(self, client: IMAPClient) -> None:
-        """Wait in IDLE until the server reports new mail, the renewal is due, or we stop."""
+    def idle(self, client: IMAPClient, settle: bool = False) -> None:
+        """Wait in IDLE until the server reports new mail, the renewal is due, or we stop.
+
+        ``settle``: we just took mail. Mail that lands while we go back into IDLE can fall
+        between the NOOP and IDLE's own snapshot, and some servers (pymap) then never
+        announce it; so after activity the first IDLE is cut short (SETTLE_SECONDS) for one
+        more look, instead of leaving such a message to the poll-interval re-check.
+        """
         # Mail that arrived between our SEARCH and IDLE is announced on the next command,
         # not inside IDLE: a NOOP first collects it.
         _, untagged = client.noop()
@@ -145,12 +153,14 @@ class MailboxWatcher(threading.Thread):
         now = self.app.clock().timestamp()
         # Besides renewing IDLE well within the server's 29-minute limit, re-check the folder
         # at the poll interval: a server that forgets an EXISTS must not strand a message.
-        renew_at = now + min(self.mailbox.idle_renew_seconds, self.mailbox.poll_interval_seconds)
+        renew_at = now + min(self.mailbox.idle_renew_seconds, self.mailbox.poll_interval_seconds,
+                             SETTLE_SECONDS if settle else float("inf"))
         lease_check_at = now + self.app.settings.lease_seconds / 3
         client.idle()
         try:
             while not self.stop_event.is_set():
-                if _announces_new_mail(idle_responses(client, timeout=1.0)):
+                wait = min(1.0, max(0.05, min(renew_at, lease_check_at) - self.app.clock().timestamp()))
+                if _announces_new_mail(idle_responses(client, timeout=wait)):
                     return
                 now = self.app.clock().timestamp()
                 if now >= renew_at or now >= lease_check_at:
