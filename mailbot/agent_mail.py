@@ -18,15 +18,11 @@ from mailbot.app import App
 from mailbot.commands import help_lines
 from mailbot.compose import Envelope, new_message_id
 from mailbot.db import as_utc
-from mailbot.escalation import mailbox_address_of, ticket_context, trim_text
+from mailbot.escalation import mailbox_address_of, ticket_context, ticket_ref, trim_text
 from mailbot.models import Agent, Attachment, Message, Participant, Ticket, TicketEvent
 from mailbot.outgoing import enqueue_mail
 from mailbot.promise import format_local
 from mailbot.tokens import agent_key, agent_reply_address
-
-
-def ticket_ref(app: App, number: int) -> str:
-    return f"{app.settings.ticket_prefix}-{number:06d}"
 
 
 def configured_agents(app: App, s: Session) -> set[str]:

@@ -35,6 +35,7 @@ from mailbot.lifecycle import parse_rating, record_rating, set_status, survey_op
 from mailbot.models import Agent, Customer, InboundMail, Message, Outbox, Participant, Quarantine, Ticket, TicketEvent
 from mailbot.outgoing import enqueue_mail
 from mailbot.sla import FIRST_RESPONSE, RESOLUTION
+from mailbot.stored import store_inbound
 from mailbot.tokens import (
     agent_token_matches,
     agent_token_ticket,
@@ -299,7 +300,7 @@ def handle_agent_reply(app: App, s: Session, row: InboundMail, msg: ParsedMessag
     to_comment = bool(comment) and any(base_address(a) == comment for a in _recipients(msg))
     parsed = parse_commands(new_text, TICKET_COMMANDS)
     internal = to_comment or "internal" in parsed.names()
-    stored = _store_agent_message(app, s, ticket, row, msg, parsed.body, internal, now)
+    stored = store_inbound(app, s, ticket.id, row, msg, author_kind="agent", reply_text=parsed.body, internal=internal)
 
     errors = _validate(app, s, ticket, parsed)
     if errors:
@@ -345,24 +346,6 @@ def handle_agent_reply(app: App, s: Session, row: InboundMail, msg: ParsedMessag
     ticket.updated_at = now
     summary = "; ".join([*changes, *what]) or "stored (no text, no command)"
     return Handled("done", f"ticket {ref} reply from agent {agent}: {summary}", ticket.id)
-
-
-def _store_agent_message(app: App, s: Session, ticket: Ticket, row: InboundMail, msg: ParsedMessage, body: str,
-                         internal: bool, now: datetime) -> Message:
-    from mailbot.ingest import store_attachments  # the ingest owns attachment storage
-
-    stored = Message(
-        ticket_id=ticket.id, inbound_id=row.id, direction="in", author_kind="agent", message_id=msg.message_id,
-        in_reply_to=" ".join(msg.in_reply_to), references=" ".join(msg.references),
-        from_addr=msg.from_addr.email if msg.from_addr else "", from_name=msg.from_addr.name[:200] if msg.from_addr else "",
-        to_addrs=", ".join(a.email for a in msg.to), cc_addrs=", ".join(a.email for a in msg.cc),
-        subject=msg.subject, text=msg.text, html=msg.html, reply_text=body, internal=internal,
-        mailbox=row.mailbox, uidvalidity=row.uidvalidity, uid=row.uid, created_at=row.received_at,
-    )
-    s.add(stored)
-    s.flush()
-    store_attachments(app, s, stored, msg)
-    return stored
 
 
 def _customer_recipients(app: App, s: Session, ticket: Ticket) -> list[str]:
@@ -444,12 +427,7 @@ def _rating(app: App, s: Session, row: InboundMail, msg: ParsedMessage, new_text
         return Handled("ignored", f"message {row.id}: rating for ticket {number}, which does not exist")
     ref = ticket_ref(app, ticket.id)
     if s.scalar(select(Message.id).where(Message.message_id == msg.message_id)) is None:
-        s.add(Message(ticket_id=ticket.id, inbound_id=row.id, direction="in", author_kind="customer",
-                      message_id=msg.message_id, in_reply_to=" ".join(msg.in_reply_to), references=" ".join(msg.references),
-                      from_addr=msg.from_addr.email if msg.from_addr else "",
-                      from_name=msg.from_addr.name[:200] if msg.from_addr else "", subject=msg.subject, text=msg.text,
-                      html=msg.html, reply_text=new_text, mailbox=row.mailbox, uidvalidity=row.uidvalidity, uid=row.uid,
-                      created_at=row.received_at))
+        store_inbound(app, s, ticket.id, row, msg, author_kind="customer", reply_text=new_text, attachments=False)
     first = record_rating(s, ticket, rating, now, source)
     if first and msg.from_addr is not None:
         _thank(app, s, ticket, msg, rating, now)

@@ -19,6 +19,7 @@ import jinja2
 from sqlalchemy import func, select
 
 from mailbot.db import as_utc
+from mailbot.escalation import ticket_ref
 from mailbot.health import readiness, snapshot
 from mailbot.models import ACTIVE_STATUSES, AlertState, EscalationFired, InboundMail, Message, Outbox, Quarantine, Ticket
 
@@ -92,10 +93,6 @@ def span(delta: timedelta) -> str:
     return f"{mins} min"
 
 
-def _ref(app: Any, number: int) -> str:
-    return f"{app.settings.ticket_prefix}-{number:06d}"
-
-
 def _local(at: datetime | None) -> str:
     return at.astimezone(LOCAL).strftime("%d-%m %H:%M") if at else "—"
 
@@ -132,7 +129,7 @@ def open_by_level(app: Any, now: datetime) -> list[dict[str, Any]]:
                     best = (as_utc(found[0]), found[1], name)
             rows.append({
                 "level": level, "count": counts.get(level, 0),
-                "ticket": _ref(app, best[1]) if best else "", "deadline": best[2] if best else "",
+                "ticket": ticket_ref(app, best[1]) if best else "", "deadline": best[2] if best else "",
                 "due": _local(best[0]) if best else "", "left": span(best[0] - now) if best else "",
                 "overdue": bool(best and best[0] <= now),
             })
@@ -143,7 +140,7 @@ def recent_escalations(app: Any, limit: int = 10) -> list[dict[str, Any]]:
     with app.sessions() as s:
         found = s.execute(select(EscalationFired, Ticket.subject).join(Ticket, Ticket.id == EscalationFired.ticket_id)
                           .order_by(EscalationFired.fired_at.desc(), EscalationFired.id.desc()).limit(limit)).all()
-        return [{"when": _local(as_utc(e.fired_at)), "ticket": _ref(app, e.ticket_id), "subject": subject, "kind": e.kind,
+        return [{"when": _local(as_utc(e.fired_at)), "ticket": ticket_ref(app, e.ticket_id), "subject": subject, "kind": e.kind,
                  "level": e.level, "deadline": e.deadline} for e, subject in found]
 
 

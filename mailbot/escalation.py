@@ -221,7 +221,7 @@ def run_escalations(app: App, *, stop: threading.Event | None = None, time_budge
             mails += _sweep_ticket(app, ticket_id, now)
         except Exception:  # noqa: BLE001 - one bad ticket must not stop the others
             log.exception("escalation sweep: ticket %s failed; it will be retried at the next sweep",
-                          _ref(app, ticket_id))
+                          ticket_ref(app, ticket_id))
     return mails
 
 
@@ -279,7 +279,7 @@ def _record(s: Session, ticket_id: int, deadline: str, level: int, kind: str, du
 def _announce(app: App, s: Session, ticket: Ticket, sla: TicketSla, kind: str, level: int, clocks: list[Clock | None],
               recipients: Sequence[str], now: datetime) -> int:
     """Event, level change and mail for one recorded step (or several deadlines at one level)."""
-    ref = _ref(app, ticket.id)
+    ref = ticket_ref(app, ticket.id)
     clocks_ = [c for c in clocks if c is not None]
     previous = ticket.level
     if kind == ESCALATION:
@@ -339,7 +339,7 @@ def page_emergency(app: App, s: Session, ticket: Ticket, now: datetime) -> bool:
 # ---- the mails ------------------------------------------------------------------
 
 
-def _ref(app: App, number: int) -> str:
+def ticket_ref(app: App, number: int) -> str:
     return f"{app.settings.ticket_prefix}-{number:06d}"
 
 
@@ -359,7 +359,7 @@ def ticket_context(app: App, ticket: Ticket) -> dict[str, object]:
     customer = ticket.requester
     return {
         "company": app.settings.support.company,
-        "ticket_ref": _ref(app, ticket.id),
+        "ticket_ref": ticket_ref(app, ticket.id),
         "subject": ticket.subject,
         "customer_name": customer.name,
         "customer_email": customer.email,
@@ -465,7 +465,7 @@ def sla_report(app: App, ref: str) -> str:
             clock_words = (f"business clock ({cal.open_time:%H:%M}-{cal.close_time:%H:%M} on open days, {tz}, "
                            f"{cal.country or 'no'} public holidays closed)")
         out = [
-            f"{_ref(app, ticket.id)}  {ticket.subject}",
+            f"{ticket_ref(app, ticket.id)}  {ticket.subject}",
             f"  status {ticket.status} · tier {ticket.tier} · severity {ticket.severity} · level {ticket.level} "
             f"(assigned {ticket.assigned_level}) · {clock_words}",
             f"  received {_cli_time(sla.received_at, tz)} · now {_cli_time(now, tz)} (times in {tz})",

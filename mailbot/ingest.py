@@ -27,16 +27,15 @@ from sqlalchemy.orm import Session
 from mailbot.agent_mail import enqueue_notifications
 from mailbot.agent_replies import Handled, OpenForCustomer, known_customer, route_agent_mail
 from mailbot.app import App
-from mailbot.attachments import store_blob
+from mailbot.stored import store_inbound
 from mailbot.classify import detect_language
 from mailbot.compose import Envelope, new_message_id
 from mailbot.conversation import TaggedTicket, ThreadFacts, ThreadMatch, resolve_thread, subject_tag_number
 from mailbot.db import as_utc
 from mailbot.domain import MailboxKind, ParsedMessage, Severity, Status, Tier
-from mailbot.escalation import page_emergency
+from mailbot.escalation import page_emergency, ticket_ref
 from mailbot.models import (
     Agent,
-    Attachment,
     Customer,
     InboundMail,
     Message,
@@ -61,8 +60,6 @@ decisions = logging.getLogger("mailbot.decisions")
 _MESSAGE_ID_RE = re.compile(rb"^message-id:[ \t]*<?([^>\r\n]*)>?", re.IGNORECASE | re.MULTILINE)
 
 
-def ticket_ref(app: App, number: int) -> str:
-    return f"{app.settings.ticket_prefix}-{number:06d}"
 
 def _header_block(raw: bytes, limit: int) -> bytes:
     end = raw.find(b"\n\n")
@@ -413,27 +410,7 @@ def _append_to_ticket(s: Session, ticket: Ticket, d: Decision, automation: tuple
 
 def _store_message(app: App, s: Session, ticket: Ticket, msg: ParsedMessage, new_text: str, d: Decision,
                    row: InboundMail, now: datetime) -> Message:
-    stored = Message(
-        ticket_id=ticket.id, inbound_id=row.id, direction="in", author_kind=d.author_kind,
-        message_id=msg.message_id, in_reply_to=" ".join(msg.in_reply_to), references=" ".join(msg.references),
-        from_addr=msg.from_addr.email if msg.from_addr else "", from_name=msg.from_addr.name[:200] if msg.from_addr else "",
-        to_addrs=", ".join(a.email for a in msg.to), cc_addrs=", ".join(a.email for a in msg.cc),
-        subject=msg.subject, text=msg.text, html=msg.html, reply_text=new_text, language=d.language,
-        mailbox=row.mailbox, uidvalidity=row.uidvalidity, uid=row.uid, created_at=row.received_at,
-    )
-    s.add(stored)
-    s.flush()
-    store_attachments(app, s, stored, msg)
-    return stored
-
-def store_attachments(app: App, s: Session, stored: Message, msg: ParsedMessage) -> None:
-    """Each attachment on disk under its hash (over the size limit: only its metadata)."""
-    limit = app.settings.max_attachment_bytes
-    for att in msg.attachments:
-        keep = len(att.payload) <= limit
-        sha256 = store_blob(app.settings.data_dir, att.payload) if keep else hashlib.sha256(att.payload).hexdigest()
-        s.add(Attachment(message_id=stored.id, sha256=sha256, size=len(att.payload), filename=att.filename[:200],
-                         content_type=att.content_type[:200], stored=keep))
+    return store_inbound(app, s, ticket.id, row, msg, author_kind=d.author_kind, reply_text=new_text, language=d.language)
 
 def _opened_by_agent(s: Session, ticket: Ticket, opened: OpenForCustomer, now: datetime) -> None:
     agent = s.scalar(select(Agent).where(Agent.email == opened.agent))

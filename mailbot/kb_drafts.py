@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailbot.app import App
+from mailbot.escalation import ticket_ref
 from mailbot.kb import KbError, parse_article
 from mailbot.models import Message, Participant, Ticket
 
@@ -55,7 +56,7 @@ def draft_text(ticket_ref: str, title: str, language: str, keywords: list[str], 
 
 
 def write_draft(app: App, s: Session, ticket: Ticket, now: datetime) -> Path:
-    ref = f"{app.settings.ticket_prefix}-{ticket.id:06d}"
+    ref = ticket_ref(app, ticket.id)
     language = ticket.language if ticket.language in ("es", "en") else "es"
     customer = ticket.requester
     names = [customer.name, *(p.partition("@")[0] for p in s.scalars(select(Participant.email).where(
