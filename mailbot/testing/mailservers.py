@@ -246,14 +246,7 @@ class MailServers:
                 controller.stop()
             except Exception:  # noqa: BLE001 - best effort; pymap must still be stopped
                 pass
-        process = self.process
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=STOP_GRACE)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=STOP_GRACE)
+        self.stop_imap()
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
