@@ -21,7 +21,6 @@ from sqlalchemy import select
 
 from mailbot.app import App, build_app
 from mailbot.config import load_settings
-from mailbot.daemon import Daemon
 from mailbot.db import migrate
 from mailbot.lifecycle import run_lifecycle
 from mailbot.models import InboundMail, Message, Outbox, Quarantine, Ticket, TicketEvent
@@ -53,14 +52,6 @@ def app(tmp_path: Path, servers: MailServers, database_url: str) -> Iterator[App
     application = build_app(load_settings(path))
     yield application
     application.engine.dispose()
-
-
-@pytest.fixture
-def daemon(app: App) -> Iterator[Daemon]:
-    d = Daemon(app)
-    d.start()
-    yield d
-    d.shutdown()
 
 
 def parsed(raw: bytes) -> EmailMessage:
